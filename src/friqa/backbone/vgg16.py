@@ -1,0 +1,168 @@
+"""VGG16 feature extractor in plain torch, with torchvision's layer layout.
+
+The 13 convolutions sit at torchvision's ``features.N`` indices (so torchvision
+state dicts load as they are); the four pooling layers (indices 4, 9, 16, 23)
+are max-pools as in torchvision or L2 pools as in DISTS (``pooling='l2'``). The
+module is frozen and in eval mode, but gradients flow to the input when the
+input requires them (perceptual losses need that).
+
+Simonyan and Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
+Recognition", ICLR 2015.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from friqa.backbone.pooling import make_pool
+from friqa.backbone.weights import VGG16_CONV_SHAPES, load_vgg16_state_dict, resolve_vgg16_weights
+from friqa.exceptions import InputError
+
+__all__ = ["VGG16", "TAPS", "IMAGENET_MEAN", "IMAGENET_STD", "get_vgg16", "clear_vgg16_cache"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+#: Tap name -> index in ``features`` after which it is taken. ``image`` is the input as
+#: given (before ImageNet normalisation); ``conv1_1`` is the first conv before its ReLU.
+TAPS: dict[str, int] = {
+    "image": -1,
+    "conv1_1": 0,
+    "relu1_1": 1, "relu1_2": 3, "pool1": 4,
+    "relu2_1": 6, "relu2_2": 8, "pool2": 9,
+    "relu3_1": 11, "relu3_2": 13, "relu3_3": 15, "pool3": 16,
+    "relu4_1": 18, "relu4_2": 20, "relu4_3": 22, "pool4": 23,
+    "relu5_1": 25, "relu5_2": 27, "relu5_3": 29,
+}  # fmt: skip
+
+_POOL_INDICES = {4: 64, 9: 128, 16: 256, 23: 512}
+
+
+class VGG16(nn.Module):
+    """The convolutional part of VGG16 (``features[0:30]``), frozen.
+
+    Args:
+        state_dict: the ``features.N.{weight,bias}`` tensors (see
+            :func:`~friqa.backbone.weights.load_vgg16_state_dict`).
+        pooling: ``'max'`` (torchvision) or ``'l2'`` (DISTS' L2 pooling).
+
+    Use :func:`get_vgg16` rather than this constructor so that the weights are
+    resolved and shared.
+    """
+
+    mean: Tensor
+    std: Tensor
+
+    def __init__(self, state_dict: dict[str, Tensor], pooling: str = "max") -> None:
+        super().__init__()
+        if pooling not in ("max", "l2"):
+            raise InputError(f"pooling must be 'max' or 'l2', got {pooling!r}")
+        self.pooling = pooling
+        layers: list[nn.Module] = []
+        for i in range(30):
+            if i in VGG16_CONV_SHAPES:
+                out_c, in_c = VGG16_CONV_SHAPES[i]
+                layers.append(nn.Conv2d(in_c, out_c, kernel_size=3, padding=1))
+            elif i in _POOL_INDICES:
+                layers.append(make_pool(pooling, _POOL_INDICES[i]))
+            else:
+                layers.append(nn.ReLU(inplace=False))
+        self.features = nn.Sequential(*layers)
+        self.features.load_state_dict(
+            {k.removeprefix("features."): v for k, v in state_dict.items()}, strict=False
+        )
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> VGG16:
+        """The backbone always stays in eval mode."""
+        return super().train(False)
+
+    def forward(
+        self,
+        x: Tensor,
+        taps: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3"),
+        *,
+        normalize: bool = True,
+        conv1_1_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """Features of ``x`` at the named taps.
+
+        Args:
+            x: images ``(N, 3, H, W)``, RGB in [0, 1].
+            taps: names from :data:`TAPS`; the network runs only as deep as needed.
+            normalize: subtract ImageNet mean and divide by std first (torchvision's
+                convention). The ``image`` tap is always the input as given.
+            conv1_1_mask: optional ``(N, 1, H, W)`` multiplier applied to the conv1_1
+                output before its ReLU (DeepSSIM's saliency calibration).
+
+        Returns:
+            a dict tap name -> feature tensor.
+        """
+        wanted = list(dict.fromkeys(taps))
+        unknown = [t for t in wanted if t not in TAPS]
+        if unknown:
+            raise InputError(f"unknown VGG16 tap(s) {unknown}; choose from {list(TAPS)}")
+        out: dict[str, Tensor] = {}
+        if "image" in wanted:
+            out["image"] = x
+        last = max((TAPS[t] for t in wanted), default=-1)
+        by_index = {TAPS[t]: t for t in wanted if TAPS[t] >= 0}
+        h = (x - self.mean) / self.std if normalize else x
+        for i in range(last + 1):
+            h = self.features[i](h)
+            if i == 0 and conv1_1_mask is not None:
+                h = h * conv1_1_mask
+            if i in by_index:
+                out[by_index[i]] = h
+        return out
+
+
+_LOCK = threading.Lock()
+_STATE_DICTS: dict[tuple[str, int, int], dict[str, Tensor]] = {}
+_MODELS: dict[tuple[str, int, int, str, str, torch.dtype], VGG16] = {}
+
+
+def get_vgg16(
+    weights: str | os.PathLike[str] | None = None,
+    pooling: str = "max",
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> VGG16:
+    """The shared VGG16 for these weights, pooling, device and dtype.
+
+    The weights are resolved with :func:`~friqa.backbone.weights.resolve_vgg16_weights`
+    (explicit path, ``FRIQA_VGG16_WEIGHTS``, torch's cache, download) and read once
+    per process; every metric asking for the same combination gets the same module,
+    so several deep metrics do not each load 59 MB.
+    """
+    path = resolve_vgg16_weights(weights).resolve()
+    stat = path.stat()
+    file_key = (str(path), stat.st_size, stat.st_mtime_ns)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    key = (*file_key, pooling, str(dev), dtype)
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            sd = _STATE_DICTS.get(file_key)
+            if sd is None:
+                sd = load_vgg16_state_dict(Path(path))
+                _STATE_DICTS[file_key] = sd
+            model = VGG16(sd, pooling=pooling).to(device=dev, dtype=dtype)
+            _MODELS[key] = model
+    return model
+
+
+def clear_vgg16_cache() -> None:
+    """Forget every shared backbone (frees memory; mostly for tests)."""
+    with _LOCK:
+        _STATE_DICTS.clear()
+        _MODELS.clear()

@@ -1,0 +1,186 @@
+"""Finding, downloading and verifying the VGG16 weights.
+
+The published LPIPS, DISTS, DeepWSD, SMIC and DeepSSIM numbers use torchvision's
+ImageNet VGG16 file ``vgg16-397923af.pth``. friqa looks for weights in this
+order and uses the first hit:
+
+1. an explicit path passed by the caller;
+2. the environment variable ``FRIQA_VGG16_WEIGHTS``;
+3. torch's own cache, ``$TORCH_HOME/hub/checkpoints/vgg16-397923af.pth`` (users who
+   ever ran torchvision's VGG16 already have it);
+4. a download of torchvision's file into that cache, its SHA-256 checked against
+   the prefix ``397923af`` in its name — unless ``FRIQA_OFFLINE=1``.
+
+A file found in the cache under torchvision's name is hash-checked too. When
+nothing is found, :class:`~friqa.exceptions.WeightsError` lists every place
+looked at. friqa never falls back to a randomly initialised backbone.
+
+The files are loaded with ``torch.load(weights_only=True)`` and their keys and
+shapes are checked strictly: a full torchvision state dict (``features.*`` and
+``classifier.*``) or its ``features.*`` subset is accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from friqa.exceptions import WeightsError
+
+__all__ = [
+    "TORCHVISION_VGG16_FILENAME",
+    "TORCHVISION_VGG16_URL",
+    "TORCHVISION_VGG16_SHA256_PREFIX",
+    "VGG16_CONV_SHAPES",
+    "resolve_vgg16_weights",
+    "load_vgg16_state_dict",
+    "sha256_of",
+]
+
+TORCHVISION_VGG16_FILENAME = "vgg16-397923af.pth"
+TORCHVISION_VGG16_URL = "https://download.pytorch.org/models/" + TORCHVISION_VGG16_FILENAME
+TORCHVISION_VGG16_SHA256_PREFIX = "397923af"
+
+#: torchvision's ``features.N`` index -> (out_channels, in_channels) of the 13 3x3 convs.
+VGG16_CONV_SHAPES: dict[int, tuple[int, int]] = {
+    0: (64, 3), 2: (64, 64),
+    5: (128, 64), 7: (128, 128),
+    10: (256, 128), 12: (256, 256), 14: (256, 256),
+    17: (512, 256), 19: (512, 512), 21: (512, 512),
+    24: (512, 512), 26: (512, 512), 28: (512, 512),
+}  # fmt: skip
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _torch_cache_path() -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_VGG16_FILENAME
+
+
+def _check_hash(path: Path, prefix: str) -> None:
+    digest = sha256_of(path)
+    if not digest.startswith(prefix):
+        raise WeightsError(
+            f"{path}: SHA-256 is {digest[:16]}..., expected it to start with {prefix} "
+            f"(torchvision's {TORCHVISION_VGG16_FILENAME}); the file is corrupt or not "
+            "that file. Delete it so friqa can download it again, or point "
+            "FRIQA_VGG16_WEIGHTS at a good copy."
+        )
+
+
+def _download(url: str, dest: Path, prefix: str) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
+            shutil.copyfileobj(resp, out, length=1 << 20)
+        _check_hash(tmp, prefix)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def resolve_vgg16_weights(path: str | os.PathLike[str] | None = None) -> Path:
+    """Return the path of the VGG16 weights to use (see the module docstring for the order).
+
+    Args:
+        path: an explicit weights file; it must exist.
+
+    Raises:
+        WeightsError: when no usable file is found, listing every place looked at.
+    """
+    looked: list[str] = []
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.is_file():
+            return p
+        raise WeightsError(f"VGG16 weights file {p} (given explicitly) does not exist")
+    env = os.environ.get("FRIQA_VGG16_WEIGHTS")
+    if env:
+        p = Path(env).expanduser()
+        if p.is_file():
+            return p
+        raise WeightsError(
+            f"FRIQA_VGG16_WEIGHTS={env} does not name an existing file; fix or unset it"
+        )
+    looked.append("FRIQA_VGG16_WEIGHTS (not set)")
+    cached = _torch_cache_path()
+    if cached.is_file():
+        _check_hash(cached, TORCHVISION_VGG16_SHA256_PREFIX)
+        return cached
+    looked.append(f"{cached} (torch's cache; not there)")
+    offline = os.environ.get("FRIQA_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+    if offline:
+        looked.append("download skipped because FRIQA_OFFLINE=1")
+    else:
+        try:
+            _download(TORCHVISION_VGG16_URL, cached, TORCHVISION_VGG16_SHA256_PREFIX)
+            return cached
+        except WeightsError:
+            raise
+        except Exception as exc:  # network errors of every kind
+            looked.append(f"download from {TORCHVISION_VGG16_URL} failed: {exc}")
+    raise WeightsError(
+        "no VGG16 weights found. Looked at:\n  - "
+        + "\n  - ".join(looked)
+        + f"\nFix: put torchvision's {TORCHVISION_VGG16_FILENAME} in {cached.parent}, "
+        "or set FRIQA_VGG16_WEIGHTS=/path/to/vgg16.pth, or pass weights=... to the metric."
+    )
+
+
+def load_vgg16_state_dict(path: str | os.PathLike[str]) -> dict[str, Tensor]:
+    """Load and check the 13 conv layers of a VGG16 state dict.
+
+    Returns the ``features.N.{weight,bias}`` tensors (float32). Raises
+    :class:`WeightsError` for unreadable files, missing or unexpected keys and
+    wrong shapes.
+    """
+    p = Path(path)
+    try:
+        raw = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsError(
+            f"{p}: cannot be read as a PyTorch state dict ({type(exc).__name__}: {exc}); "
+            "the file may be truncated or not a weights file"
+        ) from exc
+    if not isinstance(raw, dict):
+        raise WeightsError(f"{p}: expected a state dict, got {type(raw).__name__}")
+    expected = {
+        f"features.{i}.{kind}": (shape if kind == "weight" else shape[:1])
+        for i, (o, c) in VGG16_CONV_SHAPES.items()
+        for kind, shape in (("weight", (o, c, 3, 3)), ("bias", (o,)))
+    }
+    missing = sorted(set(expected) - set(raw))
+    unexpected = sorted(
+        k for k in raw if k not in expected and not str(k).startswith("classifier.")
+    )
+    if missing or unexpected:
+        raise WeightsError(
+            f"{p}: not a VGG16 state dict with torchvision's key names; "
+            f"missing keys: {missing[:6] or 'none'}; unexpected keys: {unexpected[:6] or 'none'}"
+        )
+    out: dict[str, Tensor] = {}
+    for key, shape in expected.items():
+        value = raw[key]
+        if not isinstance(value, Tensor) or tuple(value.shape) != shape:
+            got = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+            raise WeightsError(f"{p}: {key} has shape {got}, expected {shape}")
+        if not bool(torch.isfinite(value).all()):
+            raise WeightsError(f"{p}: {key} contains NaN or infinite values")
+        out[key] = value.detach().to(torch.float32)
+    return out
