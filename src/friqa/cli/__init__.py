@@ -1,0 +1,1 @@
+"""The ``friqa`` command line: a thin layer over the library."""

@@ -1,0 +1,54 @@
+"""``friqa list``: the registered metrics and their metadata."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from friqa.metrics.registry import list_metrics, metric_info
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("list", help="list the metrics and their metadata")
+    p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    p.add_argument("--family", help="only metrics of this family (base, smic, ...)")
+    p.set_defaults(func=run)
+
+
+def _range(lo: float, hi: float) -> str:
+    def f(v: float) -> str:
+        return f"{v:g}" if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+    return f"[{f(lo)}, {f(hi)}]"
+
+
+def run(args: argparse.Namespace) -> int:
+    names = list_metrics(args.family)
+    infos = [metric_info(n) for n in names]
+    if args.json:
+        sys.stdout.write(json.dumps([i.as_dict() for i in infos], indent=2) + "\n")
+        return 0
+    header = ("metric", "family", "better", "range", "weights", "map", "grad", "aligned")
+    rows = [
+        (
+            i.name,
+            i.family,
+            "lower" if i.lower_better else "higher",
+            _range(*i.score_range),
+            "VGG16" if i.needs_weights else "-",
+            "yes" if i.returns_map else "-",
+            "yes" if i.differentiable else "-",
+            "yes" if i.aligned else "no",
+        )
+        for i in infos
+    ]
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0

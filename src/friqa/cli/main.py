@@ -1,0 +1,72 @@
+"""Entry point of the ``friqa`` command.
+
+Each sub-command lives in its own module of this package and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a function
+``(args) -> int``. Modules are discovered, so adding a command is adding a file.
+
+User errors (:class:`~friqa.exceptions.FriqaError`, missing files) print one
+clear line on stderr and exit with status 2; nothing prints a traceback unless
+``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import friqa.cli as cli_package
+from friqa import __version__
+from friqa.exceptions import FriqaError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every discovered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="friqa",
+        description="Training-free full-reference image quality assessment "
+        "(SMIC, DeepSSIM, PSNR, SSIM, LPIPS, DISTS, DeepWSD).",
+    )
+    parser.add_argument("--version", action="version", version=f"friqa {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "main":
+            continue
+        module = importlib.import_module(f"{cli_package.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="friqa: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        status: int = args.func(args)
+        return status
+    except (FriqaError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        if args.debug:
+            raise
+        sys.stderr.write(f"friqa {args.command}: error: {exc}\n")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("friqa: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
