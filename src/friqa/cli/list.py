@@ -10,7 +10,7 @@ import sys
 from friqa.metrics.registry import list_metrics, metric_info
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the metrics and their metadata")
     p.add_argument("--json", action="store_true", help="print the metadata as JSON")
     p.add_argument("--family", help="only metrics of this family (base, smic, ...)")
