@@ -95,11 +95,14 @@ def _download(url: str, dest: Path, prefix: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def resolve_vgg16_weights(path: str | os.PathLike[str] | None = None) -> Path:
+def resolve_vgg16_weights(
+    path: str | os.PathLike[str] | None = None, *, download: bool = True
+) -> Path:
     """Return the path of the VGG16 weights to use (see the module docstring for the order).
 
     Args:
         path: an explicit weights file; it must exist.
+        download: allow the download step (``FRIQA_OFFLINE=1`` forbids it in any case).
 
     Raises:
         WeightsError: when no usable file is found, listing every place looked at.
@@ -125,8 +128,10 @@ def resolve_vgg16_weights(path: str | os.PathLike[str] | None = None) -> Path:
         return cached
     looked.append(f"{cached} (torch's cache; not there)")
     offline = os.environ.get("FRIQA_OFFLINE", "").strip().lower() in ("1", "true", "yes")
-    if offline:
-        looked.append("download skipped because FRIQA_OFFLINE=1")
+    if offline or not download:
+        looked.append(
+            "download skipped because FRIQA_OFFLINE=1" if offline else "download not requested"
+        )
     else:
         try:
             _download(TORCHVISION_VGG16_URL, cached, TORCHVISION_VGG16_SHA256_PREFIX)

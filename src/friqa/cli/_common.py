@@ -1,0 +1,136 @@
+"""Pieces shared by the CLI commands: metric selection, weights, devices, output."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from friqa.backbone.weights import resolve_vgg16_weights
+from friqa.exceptions import InputError, WeightsError
+from friqa.metrics.base import Metric
+from friqa.metrics.registry import create_metric, list_metrics, metric_info
+
+__all__ = [
+    "add_metric_arguments",
+    "split_names",
+    "weights_available",
+    "default_metrics",
+    "build_metrics",
+    "pick_device",
+    "format_score",
+    "write_rows",
+    "json_safe",
+]
+
+
+def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> None:
+    """``--metric/-m``, ``--weights`` and ``--device`` options."""
+    if many:
+        p.add_argument(
+            "-m",
+            "--metric",
+            action="append",
+            metavar="NAME",
+            help="metric to compute (repeat or comma-separate; default: every base metric "
+            "whose weights are available). See `friqa list`.",
+        )
+    p.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="VGG16 weights file (default: FRIQA_VGG16_WEIGHTS, then torch's cache, then download)",
+    )
+    p.add_argument("--device", default="cpu", help="torch device, for example cpu or cuda")
+
+
+def split_names(values: Sequence[str] | None) -> list[str]:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]``."""
+    names: list[str] = []
+    for v in values or []:
+        names.extend(n.strip().lower() for n in v.split(",") if n.strip())
+    return list(dict.fromkeys(names))
+
+
+def weights_available(weights: str | None, *, download: bool = False) -> bool:
+    """True when VGG16 weights can be found (without downloading unless asked)."""
+    try:
+        resolve_vgg16_weights(weights, download=download)
+    except WeightsError:
+        return False
+    return True
+
+
+def default_metrics(weights: str | None) -> list[str]:
+    """Every base metric, the deep ones only when their weights are found locally."""
+    have = weights_available(weights)
+    return [n for n in list_metrics("base") if have or not metric_info(n).needs_weights]
+
+
+def build_metrics(
+    names: Iterable[str], weights: str | None, device: torch.device
+) -> dict[str, Metric]:
+    """Create the named metrics on ``device``, passing ``weights`` to the deep ones."""
+    metrics: dict[str, Metric] = {}
+    for name in names:
+        info = metric_info(name)
+        options: dict[str, Any] = {"weights": weights} if info.needs_weights else {}
+        if info.needs_weights:
+            resolve_vgg16_weights(weights)  # fail early with the full explanation
+        metrics[info.name] = create_metric(info.name, **options).to(device).eval()
+    return metrics
+
+
+def pick_device(name: str) -> torch.device:
+    """Parse ``--device``; a CUDA device when none is present is a user error."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise InputError(f"unknown device {name!r}: {exc}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda was asked for, but torch sees no CUDA device")
+    return device
+
+
+def format_score(value: float) -> str:
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.6g}"
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write result rows as CSV or JSON, chosen by the file extension."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(json_safe(rows), indent=2) + "\n")
+        return
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        raise InputError(f"--out {path}: use a .csv or .json file name")
+    fields: list[str] = []
+    for row in rows:
+        fields.extend(k for k in row if k not in fields)
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(
+            fh, fieldnames=fields, delimiter="\t" if path.suffix == ".tsv" else ","
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats (PSNR of identical images is inf) by strings, paths by str."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
