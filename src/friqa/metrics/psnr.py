@@ -1,0 +1,104 @@
+"""PSNR: peak signal-to-noise ratio, per image over all channels.
+
+``PSNR = 10 log10(data_range ** 2 / MSE)`` where MSE is the mean squared error over
+all channels and pixels of one image, as scikit-image's
+``skimage.metrics.peak_signal_noise_ratio`` computes it on an RGB image.
+
+Identical images have ``MSE = 0`` and a PSNR of ``+inf`` (as in scikit-image). Their
+gradient is defined as zero (the score is at its maximum) instead of NaN, so one
+identical pair does not poison a batch; to *train* towards identity, use the MSE
+(or ``-log`` of it) as the loss rather than PSNR.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, cast, overload
+
+import torch
+from torch import Tensor
+
+from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
+from friqa.metrics.registry import register_metric
+
+__all__ = ["PSNR", "psnr", "psnr_from_mse", "PSNR_INFO"]
+
+PSNR_INFO = MetricInfo(
+    name="psnr",
+    lower_better=False,
+    score_range=(0.0, math.inf),
+    needs_weights=False,
+    returns_map=True,
+    differentiable=True,
+    family="base",
+    reference=(
+        "Peak signal-to-noise ratio over all channels, as scikit-image's "
+        "peak_signal_noise_ratio (10 log10(data_range^2 / MSE))"
+    ),
+    description="Peak signal-to-noise ratio in dB over all channels (+inf for identical images)",
+)
+
+
+def psnr_from_mse(mse: Tensor, data_range: float = 1.0) -> Tensor:
+    """``10 log10(data_range ** 2 / mse)``: ``+inf`` where ``mse == 0``, with zero gradient there.
+
+    Example:
+        >>> psnr_from_mse(torch.tensor([0.01, 0.0]))
+        tensor([20., inf])
+    """
+    positive = mse > 0
+    safe = torch.where(positive, mse, torch.ones_like(mse))
+    value = 10.0 * torch.log10(data_range**2 / safe)
+    return torch.where(positive, value, torch.full_like(value, math.inf))
+
+
+@register_metric(PSNR_INFO)
+class PSNR(Metric):
+    """Peak signal-to-noise ratio (dB), one score per image; higher is better.
+
+    Score: ``10 log10(data_range ** 2 / MSE)`` with MSE over all channels and pixels
+    of each image; in ``[0, +inf]`` for inputs in ``[0, data_range]``, ``+inf`` for
+    identical images (see the module docstring for the gradient there).
+
+    Distortion map: the squared error averaged over the channels, ``(N, 1, H, W)``,
+    in units of the input squared (its spatial mean is the MSE).
+
+    Args:
+        data_range: the value of white in the inputs (1.0 for images in [0, 1]).
+
+    Example:
+        >>> ref = torch.zeros(1, 3, 8, 8)
+        >>> PSNR()(ref, ref + 0.1).round(decimals=3)
+        tensor([20.])
+    """
+
+    info = PSNR_INFO
+
+    def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
+        sq = (ref.data - dist) ** 2
+        score = psnr_from_mse(sq.mean(dim=(1, 2, 3)), self.data_range)
+        return MetricResult(score=score, map=sq.mean(dim=1, keepdim=True) if return_map else None)
+
+
+@overload
+def psnr(
+    ref: Tensor, dist: Tensor, *, data_range: float = ..., return_map: Literal[False] = ...
+) -> Tensor: ...
+@overload
+def psnr(
+    ref: Tensor, dist: Tensor, *, data_range: float = ..., return_map: Literal[True]
+) -> tuple[Tensor, Tensor]: ...
+def psnr(
+    ref: Tensor, dist: Tensor, *, data_range: float = 1.0, return_map: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """PSNR of each pair, shape ``(N,)``; with ``return_map=True`` also the map (see :class:`PSNR`).
+
+    Example:
+        >>> ref = torch.full((2, 3, 4, 4), 0.5)
+        >>> psnr(ref, ref * 0.8).round(decimals=3)
+        tensor([20., 20.])
+    """
+    result = PSNR(data_range).compute(ref, dist, return_map=return_map)
+    if return_map:
+        return result.score, cast(Tensor, result.map)
+    return result.score
