@@ -894,3 +894,18 @@ def test_save_image_does_not_modify_tensor(tmp_path: Path) -> None:
     save_image(t, tmp_path / "b.png", bit_depth=16)
     to_pil(t)
     assert torch.equal(t, before)
+
+
+# --------------------------------------------------------------------------- real files
+
+
+def test_real_bmp_and_png_files_match_pillow(shared_data: Path) -> None:
+    files = sorted((shared_data / "tid2013-mini").rglob("*.bmp"))[:2]
+    files += sorted((shared_data / "pairs" / "kadid").glob("*.png"))[:2]
+    assert len(files) == 4, f"expected 2 BMP and 2 PNG files under {shared_data}"
+    for f in files:
+        with Image.open(f) as im:
+            expected = chw(np.asarray(im.convert("RGB")), 255)
+        assert torch.equal(load_image(f), expected), f
+    batch = load_batch(files[2:])
+    assert batch.shape == (2, 3, 384, 512)

@@ -49,8 +49,8 @@ Errors
 
 Precision
     The arithmetic runs in float64 when ``dtype=torch.float64`` and in float32
-    otherwise (then cast to ``dtype``), so ``k / 255`` and ``k / 65535`` are
-    correctly rounded in the output dtype.
+    otherwise (then cast to ``dtype``): ``k / 255`` and ``k / 65535`` are one
+    division in that dtype (correctly rounded on CPU).
 """
 
 from __future__ import annotations
