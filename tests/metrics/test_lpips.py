@@ -1,0 +1,385 @@
+"""LPIPS (VGG, v0.1): official scores, the ``lpips`` package as oracle, API properties.
+
+The oracle is the reference package ``lpips`` 0.1.4 itself (installed with
+``pip install --no-deps lpips``). It imports torchvision only for
+``torchvision.models.vgg16(pretrained=True).features``; the tests give it a
+stand-in torchvision whose ``vgg16`` is a plain ``nn.Sequential`` with
+torchvision's layer layout loaded from the shared weight file, so the oracle
+runs its own code on the same weights as friqa.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+import friqa.weights as friqa_weights
+from friqa.exceptions import InputError, WeightsError
+from friqa.metrics import create_metric, metric_info
+from friqa.metrics.lpips import (
+    LPIPS,
+    LPIPS_CHANNELS,
+    LPIPS_LAYERS,
+    apply_lpips_linear,
+    lpips,
+    lpips_features,
+    lpips_layer_maps,
+    lpips_linear_weights,
+    normalize_channels,
+)
+from friqa.weights import SHIPPED_SHA256, load_shipped, shipped_file
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _load(path: Path) -> torch.Tensor:
+    arr = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def _rand(n: int, h: int, w: int, seed: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 3, h, w, generator=g, dtype=dtype)
+
+
+def _torchvision_vgg16_features(weights_path: Path) -> nn.Sequential:
+    """torchvision's ``vgg16().features`` layout (31 modules), from the shared weights."""
+    cfg: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M"]
+    cfg += [512, 512, 512, "M", 512, 512, 512, "M"]
+    layers: list[nn.Module] = []
+    channels = 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            assert isinstance(v, int)
+            layers += [nn.Conv2d(channels, v, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            channels = v
+    features = nn.Sequential(*layers)
+    sd = torch.load(weights_path, map_location="cpu", weights_only=True)
+    features.load_state_dict(
+        {k.removeprefix("features."): v for k, v in sd.items() if k.startswith("features.")}
+    )
+    return features
+
+
+@contextmanager
+def _stand_in_torchvision(weights_path: Path, packages: tuple[str, ...]) -> Iterator[None]:
+    """Put a minimal ``torchvision`` in ``sys.modules`` while the oracle is imported and built.
+
+    Modules of ``packages`` imported inside are forgotten afterwards, so nothing
+    else in the test session ever sees the stand-in.
+    """
+    tv = types.ModuleType("torchvision")
+    models = types.ModuleType("torchvision.models")
+    transforms = types.ModuleType("torchvision.transforms")
+
+    def vgg16(*_args: Any, **_kwargs: Any) -> nn.Module:
+        net = nn.Module()
+        net.features = _torchvision_vgg16_features(weights_path)
+        return net
+
+    models.vgg16 = vgg16  # type: ignore[attr-defined]
+    tv.models = models  # type: ignore[attr-defined]
+    tv.transforms = transforms  # type: ignore[attr-defined]
+    before = set(sys.modules)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "torchvision", tv)
+        mp.setitem(sys.modules, "torchvision.models", models)
+        mp.setitem(sys.modules, "torchvision.transforms", transforms)
+        try:
+            yield
+        finally:
+            for name in set(sys.modules) - before:
+                if name.split(".")[0] in packages:
+                    del sys.modules[name]
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def metric(vgg_weights_path: Path) -> LPIPS:
+    return LPIPS(weights=vgg_weights_path)
+
+
+@pytest.fixture(scope="module")
+def oracle(vgg_weights_path: Path) -> tuple[nn.Module, nn.Module]:
+    """``lpips.LPIPS(net='vgg', version='0.1')``, plain and ``spatial=True``."""
+    if importlib.util.find_spec("lpips") is None:
+        pytest.skip("the reference package lpips is not installed (pip install --no-deps lpips)")
+    with _stand_in_torchvision(vgg_weights_path, ("lpips",)):
+        pkg = importlib.import_module("lpips")
+        plain = pkg.LPIPS(net="vgg", version="0.1", verbose=False)
+        spatial = pkg.LPIPS(net="vgg", version="0.1", spatial=True, verbose=False)
+    return plain, spatial
+
+
+def _lpips_package_file() -> Path:
+    spec = importlib.util.find_spec("lpips")
+    if spec is None or spec.origin is None:
+        pytest.skip("the reference package lpips is not installed (pip install --no-deps lpips)")
+    return Path(spec.origin).parent / "weights" / "v0.1" / "vgg.pth"
+
+
+# --- the authors' numbers ------------------------------------------------------------------
+
+
+def test_official_scores(metric: LPIPS, official_scores: dict[str, Any], shared_data: Path) -> None:
+    """lpips 0.1.4 scores of the real pairs (full size, [0, 1]) to 1e-4 relative."""
+    by_ref: dict[str, list[tuple[str, str, float]]] = {}
+    for name, entry in official_scores["pairs"].items():
+        if "lpips_vgg" in entry:
+            by_ref.setdefault(entry["ref"], []).append((name, entry["dist"], entry["lpips_vgg"]))
+    assert sum(len(v) for v in by_ref.values()) >= 6
+    errors: dict[str, float] = {}
+    with torch.no_grad():
+        for ref_path, items in by_ref.items():
+            enc = metric.encode_ref(_load(shared_data / ref_path))
+            dist = torch.cat([_load(shared_data / d) for _, d, _ in items])
+            got = metric.compute_encoded(enc, dist).score
+            for (name, _, want), value in zip(items, got.tolist(), strict=True):
+                errors[name] = abs(value - want) / abs(want)
+    worst = max(errors.values())
+    assert worst < 1e-4, errors
+
+
+# --- the reference package as oracle ---------------------------------------------------------
+
+
+def _compare_with_oracle(
+    metric: LPIPS, oracle: tuple[nn.Module, nn.Module], ref: torch.Tensor, dist: torch.Tensor
+) -> None:
+    plain, spatial = oracle
+    with torch.no_grad():
+        want, want_layers = plain(ref, dist, retPerLayer=True, normalize=True)
+        want_map = spatial(ref, dist, normalize=True)
+        got = metric.compute(ref, dist, return_map=True)
+    torch.testing.assert_close(got.score, want.reshape(-1), rtol=1e-5, atol=1e-7)
+    for k, layer in enumerate(LPIPS_LAYERS):
+        torch.testing.assert_close(
+            got.extras["layers"][layer], want_layers[k].reshape(-1), rtol=1e-5, atol=1e-8
+        )
+    assert got.map is not None
+    assert got.map.shape == (ref.shape[0], 1, ref.shape[2], ref.shape[3])
+    torch.testing.assert_close(got.map, want_map, rtol=1e-5, atol=1e-7)
+
+
+def test_matches_lpips_package_random(metric: LPIPS, oracle: tuple[nn.Module, nn.Module]) -> None:
+    ref, dist = _rand(2, 64, 96, seed=1), _rand(2, 64, 96, seed=2)
+    _compare_with_oracle(metric, oracle, ref, dist)
+    # a milder distortion as well (dist close to ref)
+    _compare_with_oracle(metric, oracle, ref, (ref + 0.05 * _rand(2, 64, 96, seed=3)).clamp(0, 1))
+
+
+def test_matches_lpips_package_real(
+    metric: LPIPS, oracle: tuple[nn.Module, nn.Module], shared_data: Path
+) -> None:
+    ref = _load(shared_data / "pairs" / "kadid" / "I47.png")[..., 100:228, 150:310]
+    dist = _load(shared_data / "pairs" / "kadid" / "I47_03_05.png")[..., 100:228, 150:310]
+    _compare_with_oracle(metric, oracle, ref, dist)
+
+
+def test_shipped_weights_are_the_packages_file() -> None:
+    original = _lpips_package_file().read_bytes()
+    assert len(original) == 7289
+    assert shipped_file("lpips_vgg_v0.1.pth").read_bytes() == original
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def test_linear_weights_shapes_and_values() -> None:
+    w = lpips_linear_weights(dtype=torch.float64)
+    assert list(w) == list(LPIPS_LAYERS)
+    raw = load_shipped("lpips_vgg_v0.1.pth")
+    for i, (layer, c) in enumerate(zip(LPIPS_LAYERS, LPIPS_CHANNELS, strict=True)):
+        assert w[layer].shape == (1, c, 1, 1) and w[layer].dtype == torch.float64
+        assert torch.equal(w[layer].float(), raw[f"lin{i}.model.1.weight"])
+        assert bool((w[layer] >= 0).all())  # v0.1 clamps the learned weights to >= 0
+
+
+def test_normalize_channels_definition_and_zero_vectors() -> None:
+    g = torch.Generator().manual_seed(0)
+    f = torch.randn(2, 5, 3, 4, generator=g, dtype=torch.float64)
+    f[0, :, 1, 2] = 0.0  # a zero feature vector (common after ReLU)
+    f.requires_grad_(True)
+    out = normalize_channels(f)
+    norm = f.detach().pow(2).sum(1, keepdim=True).sqrt()
+    torch.testing.assert_close(out.detach(), f.detach() / (norm + 1e-10), rtol=1e-12, atol=0)
+    assert bool((out[0, :, 1, 2] == 0).all())
+    out.sum().backward()
+    assert f.grad is not None and bool(torch.isfinite(f.grad).all())
+    # the plain formula would give NaN there, so the guard matters
+    f2 = f.detach().clone().requires_grad_(True)
+    naive = f2 / (f2.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
+    naive.sum().backward()
+    assert f2.grad is not None and not bool(torch.isfinite(f2.grad).all())
+
+
+def test_layer_maps_and_linear_are_the_weighted_channel_sum(vgg_weights_path: Path) -> None:
+    ref, dist = _rand(1, 32, 48, seed=4), _rand(1, 32, 48, seed=5)
+    fr, fd = lpips_features(ref, vgg_weights_path), lpips_features(dist, vgg_weights_path)
+    w = lpips_linear_weights()
+    maps = lpips_layer_maps(fr, fd, w)
+    for k in LPIPS_LAYERS:
+        want = ((fr[k] - fd[k]) ** 2 * w[k]).sum(1, keepdim=True)
+        torch.testing.assert_close(maps[k], want, rtol=1e-5, atol=1e-9)
+        # patch-shaped input (N, C, L, k*k) takes the weighted sum over dim 1
+        patches = ((fr[k] - fd[k]) ** 2).flatten(2).unsqueeze(-1)
+        torch.testing.assert_close(
+            apply_lpips_linear(patches, w[k]).squeeze(-1), want.flatten(2), rtol=1e-5, atol=1e-9
+        )
+    # features are unit vectors over channels (up to eps)
+    norms = fr["relu3_3"].pow(2).sum(1).sqrt()
+    assert bool(((norms - 1).abs() < 1e-5).all())
+    # without scaling and normalisation: the raw backbone features (SMIC's LPIPS variant)
+    raw = lpips_features(ref, vgg_weights_path, scale_input=False, unit_normalize=False)
+    assert bool((raw["relu1_2"] >= 0).all()) and raw["relu1_2"].pow(2).sum(1).max() > 2
+
+
+# --- API properties -----------------------------------------------------------------------------
+
+
+def test_identical_images_score_zero_and_zero_map(metric: LPIPS) -> None:
+    x = _rand(2, 40, 56, seed=6)
+    res = metric.compute(x, x.clone(), return_map=True)
+    assert res.score.shape == (2,)
+    assert bool((res.score == 0).all())
+    assert res.map is not None and bool((res.map == 0).all())
+
+
+def test_map_is_nonnegative_and_its_mean_tracks_the_score(metric: LPIPS) -> None:
+    ref, dist = _rand(2, 64, 80, seed=7), _rand(2, 64, 80, seed=8)
+    res = metric.compute(ref, dist, return_map=True)
+    assert res.map is not None and bool((res.map >= 0).all())
+    torch.testing.assert_close(res.map.mean((1, 2, 3)), res.score, rtol=0.1, atol=0)
+    assert set(res.extras["layer_maps"]) == set(LPIPS_LAYERS)
+
+
+def test_batch_equals_loop(metric: LPIPS) -> None:
+    ref, dist = _rand(3, 48, 64, seed=9), _rand(3, 48, 64, seed=10)
+    batch = metric.compute(ref, dist, return_map=True)
+    for i in range(3):
+        one = metric.compute(ref[i : i + 1], dist[i : i + 1], return_map=True)
+        torch.testing.assert_close(batch.score[i : i + 1], one.score, rtol=1e-5, atol=1e-8)
+        assert batch.map is not None and one.map is not None
+        torch.testing.assert_close(batch.map[i : i + 1], one.map, rtol=1e-5, atol=1e-8)
+
+
+def test_encoded_reference_is_reused(metric: LPIPS) -> None:
+    ref = _rand(1, 48, 64, seed=11)
+    dist = _rand(2, 48, 64, seed=12)
+    enc = metric.encode_ref(ref)
+    got = metric.compute_encoded(enc, dist).score
+    want = metric(ref.expand(2, -1, -1, -1), dist)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-8)
+    with pytest.raises(InputError):
+        metric.compute_encoded(enc, _rand(2, 48, 60, seed=13))
+
+
+def test_deterministic(metric: LPIPS) -> None:
+    ref, dist = _rand(1, 40, 40, seed=14), _rand(1, 40, 40, seed=15)
+    a = metric.compute(ref, dist, return_map=True)
+    b = metric.compute(ref, dist, return_map=True)
+    assert torch.equal(a.score, b.score)
+    assert a.map is not None and b.map is not None and torch.equal(a.map, b.map)
+
+
+def test_gradients_finite_on_random_and_identical_inputs(metric: LPIPS) -> None:
+    ref = _rand(1, 32, 32, seed=16)
+    dist = _rand(1, 32, 32, seed=17).requires_grad_(True)
+    metric(ref, dist).sum().backward()
+    assert dist.grad is not None and bool(torch.isfinite(dist.grad).all())
+    assert float(dist.grad.abs().sum()) > 0
+    same = ref.clone().requires_grad_(True)
+    metric(ref, same).sum().backward()
+    assert same.grad is not None and bool(torch.isfinite(same.grad).all())
+    assert float(same.grad.abs().max()) == 0.0  # a minimum of the distance
+    # through the map as well
+    dist2 = _rand(1, 32, 32, seed=18).requires_grad_(True)
+    res = metric.compute(ref, dist2, return_map=True)
+    assert res.map is not None
+    res.map.sum().backward()
+    assert dist2.grad is not None and bool(torch.isfinite(dist2.grad).all())
+
+
+def test_gradient_matches_finite_differences(metric: LPIPS) -> None:
+    ref = _rand(1, 32, 32, seed=19, dtype=torch.float64)
+    dist = (0.3 + 0.4 * _rand(1, 32, 32, seed=20, dtype=torch.float64)).requires_grad_(True)
+    metric(ref, dist).sum().backward()
+    assert dist.grad is not None
+    g = torch.Generator().manual_seed(21)
+    v = torch.randn(dist.shape, generator=g, dtype=torch.float64)
+    h = 1e-6
+    with torch.no_grad():
+        fd = (metric(ref, dist + h * v) - metric(ref, dist - h * v)) / (2 * h)
+    torch.testing.assert_close((dist.grad * v).sum(), fd.sum(), rtol=1e-4, atol=1e-10)
+
+
+def test_float64_follows_input_dtype(metric: LPIPS) -> None:
+    ref, dist = _rand(1, 40, 48, seed=22), _rand(1, 40, 48, seed=23)
+    s32 = metric(ref, dist)
+    s64 = metric(ref.double(), dist.double())
+    assert s64.dtype == torch.float64 and s32.dtype == torch.float32
+    torch.testing.assert_close(s64.float(), s32, rtol=1e-4, atol=1e-7)
+
+
+def test_data_range(vgg_weights_path: Path, metric: LPIPS) -> None:
+    ref, dist = _rand(1, 40, 48, seed=24), _rand(1, 40, 48, seed=25)
+    scaled = LPIPS(weights=vgg_weights_path, data_range=255.0)(ref * 255, dist * 255)
+    torch.testing.assert_close(scaled, metric(ref, dist), rtol=1e-5, atol=1e-8)
+
+
+def test_wrong_sizes_and_values_raise(metric: LPIPS) -> None:
+    with pytest.raises(InputError, match="same shape"):
+        metric(_rand(1, 32, 32, seed=0), _rand(1, 32, 40, seed=0))
+    with pytest.raises(InputError):
+        metric(_rand(1, 32, 32, seed=0), _rand(1, 32, 32, seed=0) * 2)
+
+
+def test_function_form_and_registry(vgg_weights_path: Path, metric: LPIPS) -> None:
+    ref, dist = _rand(2, 40, 48, seed=26), _rand(2, 40, 48, seed=27)
+    score = lpips(ref, dist, weights=vgg_weights_path)
+    score2, dmap = lpips(ref, dist, weights=vgg_weights_path, return_map=True)
+    want = metric.compute(ref, dist, return_map=True)
+    assert torch.equal(score, want.score) and torch.equal(score2, want.score)
+    assert want.map is not None and torch.equal(dmap, want.map)
+    info = metric_info("lpips")
+    assert info.lower_better and info.returns_map and info.differentiable and info.needs_weights
+    made = create_metric("lpips", weights=vgg_weights_path)
+    assert isinstance(made, LPIPS)
+    assert made.state_dict() == {}  # the small weights are non-persistent buffers
+
+
+# --- the shipped-weights module ---------------------------------------------------------------
+
+
+def test_shipped_files_hash_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, digest in SHIPPED_SHA256.items():
+        assert hashlib.sha256(shipped_file(name).read_bytes()).hexdigest() == digest
+    with pytest.raises(WeightsError, match="not a weight file"):
+        shipped_file("nope.pth")
+    monkeypatch.setitem(friqa_weights.SHIPPED_SHA256, "lpips_vgg_v0.1.pth", "0" * 64)
+    with pytest.raises(WeightsError, match="corrupt"):
+        shipped_file("lpips_vgg_v0.1.pth")
+
+
+def test_load_shipped_returns_copies() -> None:
+    a = load_shipped("lpips_vgg_v0.1.pth")
+    a["lin0.model.1.weight"].zero_()
+    b = load_shipped("lpips_vgg_v0.1.pth")
+    assert float(b["lin0.model.1.weight"].abs().sum()) > 0
