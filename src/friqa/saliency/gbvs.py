@@ -186,14 +186,22 @@ def gbvs(image: Any, *, params: GBVSParams | None = None, **overrides: Any) -> t
     Returns:
         ``(H, W)`` or ``(N, H, W)`` maps in [0, 1] (max exactly 1, min exactly 0
         unless the map is constant), in the input's dtype (float32 for paths
-        and arrays) and on its device. Deterministic.
+        and arrays) and on its device. Deterministic; not differentiable
+        (computed under ``torch.no_grad()``).
 
     Raises:
         InputError: bad shape, dtype, range, size or parameter.
     """
     p = _resolve_params(params, overrides)
     x, squeeze = _as_batch(image)
-    n, c, h, w = x.shape
+    with torch.no_grad():
+        out = _gbvs_batch(x, p)
+    return out[0] if squeeze else out
+
+
+def _gbvs_batch(x: torch.Tensor, p: GBVSParams) -> torch.Tensor:
+    """The whole pipeline on a checked (N, C, H, W) batch; returns (N, H, W)."""
+    n, _, h, w = x.shape
     out_dtype = x.dtype
     x = x.to(_F64).clamp(0.0, 1.0)  # check_batch allows round-off just outside [0, 1]
     grid = saliency_grid_size(h, w, p.salmapmaxsize)
@@ -228,9 +236,7 @@ def gbvs(image: Any, *, params: GBVSParams | None = None, **overrides: Any) -> t
     master = _mat2gray(_attenuate_borders(master, 4))
     if p.blurfrac > 0:
         master = _mat2gray(_gaussian_blur(master, max(grid) * p.blurfrac))
-    out = _mat2gray(_imresize(master, (h, w)))
-    out = out.to(out_dtype)
-    return out[0] if squeeze else out
+    return _mat2gray(_imresize(master, (h, w))).to(out_dtype)
 
 
 # ----------------------------------------------------------------------------- input
