@@ -1,0 +1,144 @@
+"""DeepSSIM-Lite: a training loss from the structure of normalised VGG16 Gram matrices.
+
+Paper: K. Zhang, W. Chen, T. Zhao and Z. Wang, "Structural Similarity in Deep
+Features: Unified Image Quality Assessment Robust to Geometrically Disparate
+Reference", IEEE TPAMI 2025 (arXiv 2412.19553). Reference code:
+github.com/kekezhang112/DeepSSIM, commit 1f0e908, ``DeepSSIM-Lite/``.
+
+For each image (at its own size): ImageNet normalisation, VGG16 with max pooling
+up to ``relu5_1`` (512 channels), Gram matrix divided by ``C h w``; then one
+SSIM-style structure term over all ``512 x 512`` entries of the two matrices,
+
+    S = (2 cov + c) / (var_ref + var_dist + c),  c = 1e-6,
+
+(population variance computed two-pass, covariance as ``E[xy] - E[x]E[y]``) and
+the loss ``1 - S`` in ``[0, 2]``, 0 for identical images. ``S`` is symmetric, so
+the loss does not depend on which image is which; friqa still names them.
+
+Unlike DeepSSIM the metric (4 x 4 blocks of raw Gram matrices), the Lite loss
+uses a single block, which is cheaper and smoother to optimise.
+"""
+
+from __future__ import annotations
+
+import os
+
+from torch import Tensor, nn
+
+from friqa.backbone import get_vgg16
+from friqa.exceptions import InputError
+from friqa.metrics.deepssim import DEEPSSIM_C, DEEPSSIM_LAYER, MIN_SIZE, gram_matrix
+from friqa.validation import check_batch
+
+__all__ = ["DeepSSIMLiteLoss", "deepssim_lite_loss", "deepssim_lite_similarity"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _normalised_gram(x: Tensor, weights: str | os.PathLike[str] | None) -> Tensor:
+    vgg = get_vgg16(weights, "max", device=x.device, dtype=x.dtype)
+    feats = vgg(x, (DEEPSSIM_LAYER,), normalize=True)[DEEPSSIM_LAYER]
+    return gram_matrix(feats, normalize=True)
+
+
+def _check_inputs(ref: Tensor, dist: Tensor) -> None:
+    # No range check: an image being optimised may step slightly outside [0, 1].
+    check_batch(ref, "ref", data_range=None, min_size=MIN_SIZE)
+    check_batch(dist, "dist", data_range=None, min_size=MIN_SIZE)
+    if ref.shape[0] != dist.shape[0]:
+        raise InputError(
+            f"ref and dist must have the same batch size, got {ref.shape[0]} and {dist.shape[0]}"
+        )
+    if ref.device != dist.device:
+        raise InputError(f"ref is on {ref.device} but dist is on {dist.device}; move them together")
+    if ref.dtype != dist.dtype:
+        raise InputError(f"ref is {ref.dtype} but dist is {dist.dtype}; use one dtype")
+
+
+def deepssim_lite_similarity(
+    ref: Tensor, dist: Tensor, *, weights: str | os.PathLike[str] | None = None
+) -> Tensor:
+    """The DeepSSIM-Lite structure term ``S`` of each pair, shape ``(N,)``, in ``[-1, 1]``.
+
+    ``ref`` is ``(N, 3, H, W)`` and ``dist`` ``(N, 3, H', W')``; sizes may differ.
+    """
+    _check_inputs(ref, dist)
+    gx = _normalised_gram(ref, weights)
+    gy = _normalised_gram(dist, weights)
+    dims = (1, 2)
+    mx = gx.mean(dim=dims, keepdim=True)
+    my = gy.mean(dim=dims, keepdim=True)
+    var_x = ((gx - mx) ** 2).mean(dim=dims)
+    var_y = ((gy - my) ** 2).mean(dim=dims)
+    cov = (gx * gy).mean(dim=dims) - (mx * my).reshape(-1)
+    return (2 * cov + DEEPSSIM_C) / (var_x + var_y + DEEPSSIM_C)
+
+
+def deepssim_lite_loss(
+    ref: Tensor,
+    dist: Tensor,
+    *,
+    weights: str | os.PathLike[str] | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """DeepSSIM-Lite loss ``1 - S`` between references and images being optimised.
+
+    Args:
+        ref: target images ``(N, 3, H, W)``, RGB in about [0, 1] (not range-checked).
+        dist: images being optimised / network outputs ``(N, 3, H', W')``; sizes may
+            differ from ``ref``.
+        weights: VGG16 weights (see :func:`friqa.backbone.get_vgg16`).
+        reduction: ``"mean"`` (as the reference), ``"sum"`` or ``"none"`` (shape ``(N,)``).
+
+    Returns:
+        The loss, differentiable with respect to both inputs.
+
+    Example:
+        >>> x = torch.rand(2, 3, 64, 64, requires_grad=True)  # doctest: +SKIP
+        >>> deepssim_lite_loss(torch.rand(2, 3, 64, 64), x).backward()  # doctest: +SKIP
+    """
+    if reduction not in _REDUCTIONS:
+        raise InputError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    loss = 1 - deepssim_lite_similarity(ref, dist, weights=weights)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+class DeepSSIMLiteLoss(nn.Module):
+    """DeepSSIM-Lite as a loss module, called like the torch losses: ``loss(output, target)``.
+
+    ``output`` is the image being optimised (friqa's ``dist``) and ``target`` the
+    reference (friqa's ``ref``); the function form :func:`deepssim_lite_loss` keeps
+    friqa's ``(ref, dist)`` order. The value is symmetric, so swapping them changes
+    nothing but the wording of error messages.
+
+    Args:
+        weights: VGG16 weights file (see :func:`friqa.backbone.get_vgg16`).
+        reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
+
+    The backbone is the shared frozen VGG16 for the input's device and dtype; the
+    module stores no copy of it and has no trainable parameters.
+
+    Example:
+        >>> criterion = DeepSSIMLiteLoss()  # doctest: +SKIP
+        >>> criterion(net(lr_image), hr_image).backward()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, weights: str | os.PathLike[str] | None = None, reduction: str = "mean"
+    ) -> None:
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise InputError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        self.weights = weights
+        self.reduction = reduction
+
+    def forward(self, output: Tensor, target: Tensor) -> Tensor:
+        """The loss of ``output`` (image being optimised) against ``target`` (reference)."""
+        return deepssim_lite_loss(target, output, weights=self.weights, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
