@@ -227,11 +227,11 @@ def separable_filter(
     if padding == "same":
         x = pad2d(x, pads, mode)
     _check_fits(x, kh, kw)
-    n, c, h, w = x.shape
-    y = x.reshape(n * c, 1, h, w)
-    y = F.conv2d(y, kh_t.to(device=x.device, dtype=x.dtype).view(1, 1, kh, 1))
-    y = F.conv2d(y, kw_t.to(device=x.device, dtype=x.dtype).view(1, 1, 1, kw))
-    return y.reshape(n, c, y.shape[-2], y.shape[-1])
+    c = x.shape[1]
+    # grouped (depthwise) convolutions: several times faster on CPU than one channel per image
+    col = kh_t.to(device=x.device, dtype=x.dtype).view(1, 1, kh, 1).expand(c, 1, kh, 1)
+    row = kw_t.to(device=x.device, dtype=x.dtype).view(1, 1, 1, kw).expand(c, 1, 1, kw)
+    return F.conv2d(F.conv2d(x, col, groups=c), row, groups=c)
 
 
 def depthwise_conv2d(
