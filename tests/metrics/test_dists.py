@@ -140,6 +140,7 @@ def oracle(vgg_weights_path: Path) -> Any:
 # --- the authors' numbers ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_official_scores(metric: DISTS, official_scores: dict[str, Any], shared_data: Path) -> None:
     """DISTS_pytorch 0.1 scores of the real pairs (full size, [0, 1]) to 1e-4 relative."""
     by_ref: dict[str, list[tuple[str, str, float]]] = {}

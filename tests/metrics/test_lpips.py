@@ -138,6 +138,7 @@ def _lpips_package_file() -> Path:
 # --- the authors' numbers ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_official_scores(metric: LPIPS, official_scores: dict[str, Any], shared_data: Path) -> None:
     """lpips 0.1.4 scores of the real pairs (full size, [0, 1]) to 1e-4 relative."""
     by_ref: dict[str, list[tuple[str, str, float]]] = {}
@@ -349,6 +350,9 @@ def test_wrong_sizes_and_values_raise(metric: LPIPS) -> None:
         metric(_rand(1, 32, 32, seed=0), _rand(1, 32, 40, seed=0))
     with pytest.raises(InputError):
         metric(_rand(1, 32, 32, seed=0), _rand(1, 32, 32, seed=0) * 2)
+    with pytest.raises(InputError, match="at least 16x16"):
+        metric(_rand(1, 15, 32, seed=0), _rand(1, 15, 32, seed=0))
+    assert metric(_rand(1, 16, 16, seed=0), _rand(1, 16, 16, seed=1)).shape == (1,)
 
 
 def test_function_form_and_registry(vgg_weights_path: Path, metric: LPIPS) -> None:

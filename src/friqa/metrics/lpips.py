@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
-from friqa.exceptions import WeightsError
+from friqa.exceptions import InputError, WeightsError
 from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.weights import load_shipped
@@ -52,6 +52,7 @@ __all__ = [
     "LPIPS_SHIFT",
     "LPIPS_SCALE",
     "LPIPS_EPS",
+    "LPIPS_MIN_SIZE",
     "LPIPS_WEIGHTS_FILE",
     "lpips_linear_weights",
     "lpips_scale_input",
@@ -70,6 +71,8 @@ LPIPS_SHIFT: tuple[float, float, float] = (-0.030, -0.088, -0.188)
 LPIPS_SCALE: tuple[float, float, float] = (0.458, 0.448, 0.450)
 #: Added to the channel norm before dividing (as ``lpips.normalize_tensor``).
 LPIPS_EPS = 1e-10
+#: Smallest height and width: relu5_3 comes after four 2x2 max-pools.
+LPIPS_MIN_SIZE = 16
 #: The shipped v0.1 VGG linear weights (``friqa.weights``).
 LPIPS_WEIGHTS_FILE = "lpips_vgg_v0.1.pth"
 
@@ -239,6 +242,12 @@ class LPIPS(Metric):
 
     def features(self, x: Tensor) -> dict[str, Tensor]:
         """Unit-normalised LPIPS features of ``x`` (in ``[0, data_range]``)."""
+        if min(x.shape[-2:]) < LPIPS_MIN_SIZE:
+            raise InputError(
+                f"LPIPS needs images of at least {LPIPS_MIN_SIZE}x{LPIPS_MIN_SIZE} pixels (VGG16's "
+                f"four 2x2 max-pools before relu5_3), got {x.shape[-2]}x{x.shape[-1]}; upsample "
+                "the images first"
+            )
         return lpips_features(x / self.data_range, self.weights)
 
     def _encode_ref(self, ref: Tensor) -> dict[str, Tensor]:
