@@ -36,7 +36,6 @@ Example:
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -178,16 +177,24 @@ def _linear_fit(z: FloatArray, y: FloatArray, m: float, s: float, reason: str) -
     return LogisticFit(params, False, f"logistic fit failed ({reason}); linear fit used")
 
 
-def fit_logistic5(x: ArrayLike, y: ArrayLike, *, maxfev: int = 20000) -> LogisticFit:
+def fit_logistic5(x: ArrayLike, y: ArrayLike, *, max_nfev: int = 3000) -> LogisticFit:
     """Fit :func:`logistic5` to ``y`` (subjective) as a function of ``x`` (metric score).
 
     The scores are standardized first (so LPIPS distances near 0.01 and PIPAL Elo
-    ratings near 1500 are fitted the same way), then several starting points are
-    tried: ``b1`` = the subjective range (or its maximum, the classic choice) with
-    the sign of the correlation, ``b2`` = 1/std at three scales, ``b3`` = the mean
-    or median score, ``b4`` = 0, ``b5`` = the mean subjective score. The fit with
-    the smallest squared error wins. When none converges, a straight line is
-    fitted (``ok=False`` and the reason in ``message``).
+    ratings near 1500 are fitted the same way). Least squares (Levenberg-Marquardt
+    with the analytic Jacobian) is run from three starting points: ``b1`` = the
+    subjective range or its largest magnitude (the classic ``max(mos)``), signed
+    by the correlation; ``b2`` = 1/std or 3/std; ``b3`` = the mean or median
+    score; ``b4`` = 0; ``b5`` = the mean subjective score. If none gives finite
+    parameters, 21 more starts are tried. The smallest squared error wins.
+
+    When the relation is close to a straight line the optimum is a flat ridge
+    (``b1`` grows while ``b2`` shrinks, the linear term does the work), and with
+    few images it can be a step (``b2`` grows); the search then stops at
+    ``max_nfev`` evaluations per start, which barely moves the mapped values,
+    and the message says so. When no start beats a
+    straight line, or there are fewer than 6 images, a straight line is used
+    (``ok=False``, reason in ``message``).
 
     Example:
         >>> import numpy as np
@@ -206,40 +213,58 @@ def fit_logistic5(x: ArrayLike, y: ArrayLike, *, maxfev: int = 20000) -> Logisti
     r = np.corrcoef(z, b)[0, 1] if not _constant(b) else 0.0
     sign = 1.0 if not r < 0 else -1.0
     span = float(b.max() - b.min()) or 1.0
+    peak = float(np.abs(b).max()) or 1.0
     z_med = float(np.median(z))
-    primary = [(span, 1.0, 0.0), (span, 3.0, z_med), (float(np.abs(b).max()) or 1.0, 1.0, 0.0)]
+    primary = [(span, 1.0, 0.0), (span, 3.0, z_med), (peak, 1.0, 0.0)]
     others = [
         (b1, b2, b3)
-        for b1 in (span, float(np.abs(b).max()) or 1.0, 2.0 * span)
+        for b1 in (span, peak, 2.0 * span)
         for b2 in (1.0, 0.3, 3.0, 10.0)
         for b3 in (0.0, z_med)
     ]
-    best: tuple[float, FloatArray, int] | None = None
+
+    def residual(p: FloatArray) -> FloatArray:
+        return logistic5(z, *p) - b
+
+    def jacobian(p: FloatArray) -> FloatArray:
+        return _logistic5_jac(z, *p)
+
+    best: tuple[float, FloatArray, int, bool] | None = None
     errors: list[str] = []
-    for round_starts in (primary, [p for p in dict.fromkeys(others) if p not in primary]):
-        for k, (b1, b2, b3) in enumerate(round_starts):
-            p0 = (sign * b1, b2, b3, 0.0, float(b.mean()))
+    for rnd, starts in enumerate((primary, [p for p in dict.fromkeys(others) if p not in primary])):
+        for k, (b1, b2, b3) in enumerate(starts):
+            p0 = np.array([sign * b1, b2, b3, 0.0, float(b.mean())])
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", optimize.OptimizeWarning)
-                    popt, _ = optimize.curve_fit(
-                        logistic5, z, b, p0=p0, jac=_logistic5_jac, maxfev=maxfev
+                with np.errstate(all="ignore"):
+                    res = optimize.least_squares(
+                        residual, p0, jac=jacobian, method="lm", max_nfev=max_nfev
                     )
-            except (RuntimeError, ValueError, TypeError, FloatingPointError) as exc:
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
                 errors.append(str(exc).splitlines()[0])
                 continue
-            if not np.all(np.isfinite(popt)):
+            if not np.all(np.isfinite(res.x)):
                 continue
-            sse = float(np.sum((logistic5(z, *popt) - b) ** 2))
+            sse = float(np.sum(residual(res.x) ** 2))
+            if not np.isfinite(sse):
+                continue
             if best is None or sse < best[0] - 1e-12 * max(1.0, best[0]):
-                best = (sse, popt, k)
+                best = (sse, res.x, k + 3 * rnd, res.status > 0)
         if best is not None:
             break
     if best is None:
         return _linear_fit(z, b, m, s, errors[0] if errors else "non-finite parameters")
+    slope, intercept = np.polyfit(z, b, 1)
+    sse_line = float(np.sum((slope * z + intercept - b) ** 2))
+    if best[0] > sse_line * (1 + 1e-9) + 1e-12:
+        return _linear_fit(z, b, m, s, "no start did better than a straight line")
     b1, b2, b3, b4, b5 = (float(v) for v in best[1])
     params = (b1, b2 / s, m + s * b3, b4 / s, b5 - b4 * m / s)
-    return LogisticFit(params, True, f"converged from start {best[2]}")
+    how = (
+        "converged"
+        if best[3]
+        else f"stopped at {max_nfev} evaluations (a flat or step-like optimum)"
+    )
+    return LogisticFit(params, True, f"{how} from start {best[2]}")
 
 
 # --- bootstrap ---------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""``friqa evaluate`` and ``friqa import-dataset``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from friqa.cli.evaluate import parse_metric_options
+from friqa.cli.main import main
+from friqa.evaluation.synthetic import make_synthetic_dataset
+from friqa.exceptions import InputError
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "friqa.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=600,
+    )
+
+
+def test_parse_metric_options() -> None:
+    got = parse_metric_options(["lpips.weights=/a/b.pth", "ssim.quantize=false", "X.k=[1, 2]"])
+    assert got == {
+        "lpips": {"weights": "/a/b.pth"},
+        "ssim": {"quantize": False},
+        "x": {"k": [1, 2]},
+    }
+    for bad in ("lpips", "lpips=3", ".k=1"):
+        with pytest.raises(InputError, match="METRIC.KEY=VALUE"):
+            parse_metric_options([bad])
+
+
+def test_evaluate_in_process_then_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_synthetic_dataset(tmp_path / "syn", n_refs=2, levels=4, size=32)
+    args = [
+        "evaluate",
+        "--manifest",
+        str(tmp_path / "syn" / "manifest.csv"),
+        "--metrics",
+        "psnr,ssim",
+        "--out",
+        str(tmp_path / "out"),
+        "--bootstrap",
+        "100",
+        "--no-progress",
+        "--no-plots",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "| metric | syn SRCC | syn PLCC |"
+    assert "syn: 32 scored, 0 already done, 0 failed" in out
+    assert (tmp_path / "out" / "report.md").is_file()
+    assert len((tmp_path / "out" / "syn" / "scores.csv").read_text().splitlines()) == 33
+    assert main(args) == 0
+    assert "syn: 0 scored, 32 already done" in capsys.readouterr().out
+    # other arguments on the same folder: a one-line error, exit status 2
+    assert main([*args[:4], "psnr", *args[5:]]) == 2
+    err = capsys.readouterr().err
+    assert "different arguments" in err and "metrics" in err and "Traceback" not in err
+
+
+def test_evaluate_subprocess_shared_data(shared_data: Path, tmp_path: Path) -> None:
+    res = _run(
+        "evaluate",
+        "--manifest",
+        str(shared_data / "tid2013-mini" / "manifest.csv"),
+        "--manifest",
+        str(shared_data / "pairs" / "kadid" / "manifest.csv"),
+        "--name",
+        "tid",
+        "--name",
+        "kadid",
+        "-m",
+        "psnr",
+        "--out",
+        str(tmp_path / "out"),
+        "--bootstrap",
+        "50",
+        "--json",
+    )
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert [d["name"] for d in data["datasets"]] == ["tid", "kadid"]
+    assert data["datasets"][0]["metrics"]["psnr"]["n_ok"] == 5
+    assert (tmp_path / "out" / "tid" / "scatter_psnr.png").is_file()
+
+
+def test_evaluate_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["evaluate", "--manifest", str(tmp_path / "no.csv"), "-m", "psnr", "--out", "x"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Traceback" not in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("dist,ref,quality\na.png,b.png,1\n")
+    assert main(["evaluate", "--manifest", str(bad), "-m", "psnr", "--out", str(tmp_path)]) == 2
+    assert "'mos' (higher = better) or 'dmos'" in capsys.readouterr().err
+    args = ["evaluate", "--manifest", str(bad), "--root", "a", "--root", "b", "--out", "x"]
+    assert main(args) == 2
+    assert "one --root per --manifest" in capsys.readouterr().err
+
+
+def test_import_dataset_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "mos_with_names.txt").write_text("5.51429 i01_01_1.bmp\n4.2 i01_02_3.bmp\n")
+    out = tmp_path / "manifests" / "tid.csv"
+    code = main(
+        ["import-dataset", "--format", "tid2013", "--root", str(tmp_path), "--out", str(out)]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "2 pairs, 1 references, scores are MOS (higher = better)" in captured.out
+    assert "3 image(s) not found" in captured.err  # no images in this test: reported
+    lines = out.read_text().splitlines()
+    assert lines[0] == "dist,ref,mos,distortion,level"
+    assert lines[1].startswith("../distorted_images/i01_01_1.bmp,../reference_images/I01.BMP,")
