@@ -4,7 +4,8 @@ Each sub-command lives in its own module of this package and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a function
 ``(args) -> int``. Modules are discovered, so adding a command is adding a file.
 
-User errors (:class:`~friqa.exceptions.FriqaError`, missing files) print one
+User errors (:class:`~friqa.exceptions.FriqaError`, files that cannot be read or
+written) print one
 clear line on stderr and exit with status 2; nothing prints a traceback unless
 ``--debug`` is given.
 """
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
         return status
-    except (FriqaError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (FriqaError, OSError) as exc:  # OSError: unreadable or unwritable user files
         if args.debug:
             raise
         sys.stderr.write(f"friqa {args.command}: error: {exc}\n")
