@@ -1,7 +1,31 @@
-"""SMIC: sliced maximal information coefficient attention and the SMIC-enhanced metrics."""
+"""SMIC: sliced maximal information coefficient attention and the SMIC-enhanced metrics.
+
+Two families (see ``docs/smic.md``):
+
+* faithful (``family="smic"``): ``psnr_smic``, ``ssim_smic``, ``lpips_smic``,
+  ``dists_smic``, ``deepwsd_smic`` reproduce the reference (KANGX99/SMIC 6736abe)
+  with its preprocessing and quirks;
+* consistent (``family="smic-consistent"``): ``psnr+smic``, ``ssim+smic``,
+  ``ms_ssim+smic``, ``lpips+smic`` and :func:`smic_wrap` for any metric with a map
+  apply the attention to the real base metric.
+"""
 
 from friqa.smic.attention import SMICAttention, attention_grid, combine_grids, min_max_normalize
+from friqa.smic.deepwsd_smic import DeepWSDSMIC, deepwsd_smic
+from friqa.smic.dists_smic import DISTSSMIC, dists_smic
+from friqa.smic.lpips_smic import LPIPSSMIC, lpips_smic
+from friqa.smic.maps import SMICMaps, attention_maps, smic_maps
 from friqa.smic.projections import SMIC_SEED, projection_weights
+from friqa.smic.psnr_smic import PSNRSMIC, psnr_smic
+from friqa.smic.ssim_smic import SSIMSMIC, ssim_smic
+from friqa.smic.wrapper import (
+    LPIPSPlusSMIC,
+    MSSSIMPlusSMIC,
+    PSNRPlusSMIC,
+    SMICWrapper,
+    SSIMPlusSMIC,
+    smic_wrap,
+)
 
 __all__ = [
     "SMICAttention",
@@ -10,4 +34,23 @@ __all__ = [
     "min_max_normalize",
     "projection_weights",
     "SMIC_SEED",
+    "PSNRSMIC",
+    "psnr_smic",
+    "SSIMSMIC",
+    "ssim_smic",
+    "LPIPSSMIC",
+    "lpips_smic",
+    "DISTSSMIC",
+    "dists_smic",
+    "DeepWSDSMIC",
+    "deepwsd_smic",
+    "SMICWrapper",
+    "smic_wrap",
+    "PSNRPlusSMIC",
+    "SSIMPlusSMIC",
+    "MSSSIMPlusSMIC",
+    "LPIPSPlusSMIC",
+    "SMICMaps",
+    "attention_maps",
+    "smic_maps",
 ]

@@ -1,0 +1,154 @@
+"""Shared machinery of the five faithful SMIC metrics (``psnr_smic`` ... ``deepwsd_smic``).
+
+Each faithful metric reproduces one script of the SMIC reference (Xiao et al.,
+arXiv 2408.09920; KANGX99/SMIC, ``smic-pytorch``, commit 6736abe). They share:
+
+* **preprocessing** (``preprocess=True``, the default): the reference's
+  ``prepare_image`` (:func:`friqa.ops.resize.smic_prepare`: shorter side
+  ``s > 128`` -> ``max(int(s / 48) * 32, 128)`` with PIL bilinear on the
+  8-bit quantised image; a 512x384 image becomes 341x256), or DeepWSD's
+  ``wsd_prepare_image`` for ``deepwsd_smic``. It runs through PIL on the CPU,
+  so it is exact for images read from 8-bit files but has no gradient.
+  ``preprocess=False`` feeds the images as given;
+* **the backbone**: VGG16 on the *un-normalised* [0, 1] image (the reference
+  never applies ImageNet mean/std), with L2 pooling (max pooling for LPIPS),
+  run once per image; the same features serve the metric's own terms and the
+  attention;
+* **the attention**: per SMIC stage (relu3_3 and relu4_3), the seeded random
+  projections, ``k x k`` patches with stride ``s`` and ``1 - mean MIC`` per
+  patch (:func:`friqa.smic.attention.attention_grid`, one batched MIC call per
+  stage). MIC depends on ranks only, so the attention is a constant weight
+  without gradient.
+
+The reference scores one pair at a time; here every step is batched, and a
+batch of N pairs gives the numbers of N single calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from torch import Tensor
+
+from friqa.backbone import get_vgg16
+from friqa.exceptions import InputError
+from friqa.metrics.base import EncodedRef, Metric, MetricResult
+from friqa.ops.resize import smic_prepare
+from friqa.smic.attention import attention_grid
+from friqa.smic.projections import projection_weights
+
+__all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE"]
+
+#: The VGG16 taps carrying SMIC attention in the reference.
+SMIC_STAGES: tuple[str, ...] = ("relu3_3", "relu4_3")
+
+#: Citation used in the metadata of the faithful metrics.
+SMIC_REFERENCE = (
+    "Xiao, Wang, He, Chen, Shen, 'Sliced Maximal Information Coefficient: A Training-Free "
+    "Approach for Image Quality Assessment Enhancement', arXiv 2408.09920; "
+    "github.com/KANGX99/SMIC smic-pytorch @6736abe"
+)
+
+
+class FaithfulSMICMetric(Metric):
+    """Base of the faithful SMIC metrics: preprocessing, backbone once per image, attention.
+
+    Subclasses set :attr:`taps`, :attr:`pooling`, :attr:`patch_size` and
+    :attr:`stride` and implement :meth:`_score`.
+
+    Args:
+        weights: VGG16 weights file (see :func:`friqa.backbone.resolve_vgg16_weights`).
+        preprocess: apply the reference's resizing (default, needed to reproduce its
+            numbers); ``False`` uses the images as given.
+        data_range: the value of white in the inputs (images are divided by it).
+    """
+
+    #: VGG16 taps the metric needs (the SMIC stages included).
+    taps: ClassVar[tuple[str, ...]] = SMIC_STAGES
+    #: ``'l2'`` or ``'max'``.
+    pooling: ClassVar[str] = "l2"
+    #: Attention patch size and stride.
+    patch_size: ClassVar[int] = 7
+    stride: ClassVar[int] = 7
+
+    proj_relu3_3: Tensor
+    proj_relu4_3: Tensor
+
+    def __init__(
+        self,
+        weights: str | os.PathLike[str] | None = None,
+        *,
+        preprocess: bool = True,
+        data_range: float = 1.0,
+    ) -> None:
+        super().__init__(data_range)
+        self.weights = weights
+        self.preprocess = bool(preprocess)
+        for stage, w in projection_weights(SMIC_STAGES).items():
+            self.register_buffer(f"proj_{stage}", w, persistent=False)
+
+    # --- pieces -------------------------------------------------------------------------
+    def projection(self, stage: str) -> Tensor:
+        """The ``(32, C)`` random projection of a SMIC stage."""
+        proj: Tensor = getattr(self, f"proj_{stage}")
+        return proj
+
+    def prepare(self, x: Tensor) -> Tensor:
+        """Scale to [0, 1] and, with ``preprocess=True``, resize as the reference does."""
+        x = x / self.data_range if self.data_range != 1.0 else x
+        return smic_prepare(x) if self.preprocess else x
+
+    def features(self, x: Tensor) -> dict[str, Tensor]:
+        """VGG16 features of prepared images at :attr:`taps` (no ImageNet normalisation)."""
+        net = get_vgg16(self.weights, self.pooling, device=x.device, dtype=x.dtype)
+        return net(x, self.taps, normalize=False)
+
+    def attention_grids(
+        self, ref_feats: Mapping[str, Tensor], dist_feats: Mapping[str, Tensor]
+    ) -> dict[str, Tensor]:
+        """``1 - mean MIC`` per patch for each SMIC stage, ``(N, gh, gw)`` float64, no gradient."""
+        return {
+            s: attention_grid(
+                ref_feats[s],
+                dist_feats[s],
+                self.projection(s),
+                patch_size=self.patch_size,
+                stride=self.stride,
+                alpha=0.5,
+                c=10.0,
+            )
+            for s in SMIC_STAGES
+        }
+
+    def _encode_ref(self, ref: Tensor) -> dict[str, Any]:
+        x = self.prepare(ref)
+        return {"image": x, "feats": self.features(x)}
+
+    def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
+        data: dict[str, Any] = ref.data
+        y = self.prepare(dist)
+        if tuple(y.shape[1:]) != tuple(data["image"].shape[1:]):
+            raise InputError(
+                f"'{self.info.name}': the prepared reference is {tuple(data['image'].shape)} "
+                f"but the prepared distorted batch is {tuple(y.shape)}; give images of one size"
+            )
+        dist_feats = self.features(y)
+        return self._score(data["image"], y, data["feats"], dist_feats, return_map)
+
+    def _score(
+        self,
+        ref: Tensor,
+        dist: Tensor,
+        ref_feats: Mapping[str, Tensor],
+        dist_feats: Mapping[str, Tensor],
+        return_map: bool,
+    ) -> MetricResult:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return (
+            f"weights={self.weights!r}, preprocess={self.preprocess}, "
+            f"data_range={self.data_range:g}, patch_size={self.patch_size}, stride={self.stride}"
+        )
