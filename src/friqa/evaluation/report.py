@@ -543,6 +543,7 @@ def write_report(
                     m.scores,
                     m.subjective,
                     fit_params=st.fit.params,
+                    fit_label="logistic fit" if st.fit.ok else "linear fit (logistic failed)",
                     groups=m.distortions if any(m.distortions) else None,
                     title=f"{m.metric} on {s.name} ({m.n_ok} images)",
                     xlabel=f"{m.metric} ({direction})",

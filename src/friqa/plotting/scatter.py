@@ -27,6 +27,7 @@ def scatter_plot(
     subjective: ArrayLike,
     *,
     fit_params: Sequence[float] | None = None,
+    fit_label: str = "logistic fit",
     groups: Sequence[str] | None = None,
     title: str = "",
     xlabel: str = "metric score",
@@ -40,7 +41,8 @@ def scatter_plot(
     Args:
         scores, subjective: one value per image (non-finite pairs are left out).
         fit_params: ``(b1, ..., b5)`` of the 5-parameter logistic
-            (:func:`friqa.evaluation.stats.logistic5`), drawn as a curve.
+            (:func:`friqa.evaluation.stats.logistic5`), drawn as a curve labelled
+            ``fit_label``.
         groups: a label per image (distortion type) to colour the points; with more
             than 25 groups points are drawn in one colour.
         title, xlabel, ylabel: texts; ``note`` is printed under the title
@@ -81,7 +83,7 @@ def scatter_plot(
     if fit_params is not None and x.size:
         lo, hi = float(x.min()), float(x.max())
         grid = np.linspace(lo, hi, 400) if hi > lo else np.array([lo])
-        ax.plot(grid, logistic5(grid, *fit_params), color="black", lw=1.6, label="logistic fit")
+        ax.plot(grid, logistic5(grid, *fit_params), color="black", lw=1.6, label=fit_label)
     if legend:
         ax.legend(
             fontsize=7,
