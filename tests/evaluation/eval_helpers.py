@@ -26,7 +26,7 @@ MEAN_DIFF = MetricInfo(
     needs_weights=False,
     returns_map=False,
     differentiable=True,
-    family="test",
+    family="evaluation-test",
     description="test only: mean absolute difference",
 )
 SLOW = MetricInfo(
@@ -36,7 +36,7 @@ SLOW = MetricInfo(
     needs_weights=False,
     returns_map=False,
     differentiable=True,
-    family="test",
+    family="evaluation-test",
     description="test only: mean absolute difference, 50 ms per call",
 )
 UNALIGNED = MetricInfo(
@@ -47,7 +47,7 @@ UNALIGNED = MetricInfo(
     returns_map=False,
     differentiable=True,
     aligned=False,
-    family="test",
+    family="evaluation-test",
     description="test only: mean(dist) - mean(ref), any sizes",
 )
 FLAKY = MetricInfo(
@@ -57,7 +57,7 @@ FLAKY = MetricInfo(
     needs_weights=False,
     returns_map=False,
     differentiable=True,
-    family="test",
+    family="evaluation-test",
     description="test only: fails on images whose mean is above 0.55",
 )
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from friqa.evaluation import evaluate, read_manifest, read_scores
+from friqa.evaluation import evaluate, read_manifest, read_scores, score_manifest
 from friqa.evaluation.synthetic import make_synthetic_dataset
+from friqa.metrics.registry import list_metrics, metric_info
 
 
 def test_synthetic_dataset_known_ranking(tmp_path: Path) -> None:
@@ -105,3 +106,36 @@ def test_shared_data_with_a_deep_metric(
     config = json.loads((tmp_path / "deep" / "kadid" / "run_config.json").read_text())
     assert config["metric_options"]["lpips"]["weights"] == str(vgg_weights_path)
     assert read_manifest(kadid).fingerprint() == config["manifest_sha256"]
+
+
+@pytest.mark.parametrize("name", list_metrics())
+def test_every_registered_metric_runs_with_and_without_the_cache(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The runner works for whatever the registry holds, now and later: encoding the
+    reference once gives the same results as scoring each pair from scratch."""
+    options = None
+    if metric_info(name).needs_weights:
+        options = {name: {"weights": str(request.getfixturevalue("vgg_weights_path"))}}
+    manifest = make_synthetic_dataset(tmp_path / "d", n_refs=1, levels=3, size=64, seed=5)
+    runs = [
+        score_manifest(
+            manifest,
+            [name],
+            tmp_path / f"out{cache}",
+            metric_options=options,
+            batch_size=2,
+            ref_cache=cache,
+            progress=False,
+        )
+        for cache in (True, False)
+    ]
+    cached, plain = (sorted(read_scores(r.scores_path), key=lambda r: r.row) for r in runs)
+    assert len(cached) == len(plain) == len(manifest)
+    for a, b in zip(cached, plain, strict=True):
+        assert a.status == b.status
+        if a.ok:
+            assert np.isfinite(a.score) or a.score == b.score
+            assert a.score == pytest.approx(b.score, rel=1e-4, abs=1e-6)
+        else:
+            assert a.reason and b.reason  # e.g. an image below the metric's minimum size
