@@ -236,6 +236,11 @@ def test_csiq_spreadsheet(tmp_path: Path) -> None:
     m = import_csiq(tmp_path)
     _check_csiq(m.rows, m.higher_better)
     assert m.rows[0].extra == {"level": "1", "dmos_std": "0.061"}
+    # a copy saved with only one, renamed sheet
+    _write_xlsx(tmp_path / "csiq.DMOS.xlsx", {"Sheet1": list(_CSIQ_ROWS)})
+    _check_csiq(import_csiq(tmp_path).rows, False)
+    with pytest.raises(DatasetError, match="no sheet 'x'"):
+        read_xlsx_sheet(tmp_path / "csiq.DMOS.xlsx", "x")
 
 
 @pytest.mark.parametrize("sep", ["\t", ",", " "])

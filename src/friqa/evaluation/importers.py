@@ -561,7 +561,12 @@ _CSIQ_HEADER = ("image", "dst_idx", "dst_type", "dst_lev", "dmos_std", "dmos")
 
 def _csiq_records(path: Path) -> list[dict[str, str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        table = read_xlsx_sheet(path, "all_by_image")
+        try:
+            table = read_xlsx_sheet(path, "all_by_image")
+        except DatasetError as exc:
+            if "has no sheet" not in str(exc):
+                raise
+            table = read_xlsx_sheet(path)  # a re-saved copy: the first sheet
         header_at = next(
             (i for i, r in enumerate(table) if {"image", "dmos"} <= {c.strip().lower() for c in r}),
             None,
