@@ -49,7 +49,7 @@ from friqa.exceptions import InputError
 __all__ = ["mic", "grid_plan", "DEFAULT_MEMORY_BUDGET"]
 
 #: Bytes of scratch memory one chunk may use when ``chunk_size`` is not given.
-DEFAULT_MEMORY_BUDGET = 256 * 2**20
+DEFAULT_MEMORY_BUDGET = 128 * 2**20
 #: Largest table of conditional-entropy scores indexed by a mixed-radix code.
 _MAX_CODE_TABLE = 1 << 17
 
@@ -96,6 +96,15 @@ def _as_tensor(v: object, name: str, device: torch.device | None) -> Tensor:
     raise InputError(f"{name} must be a torch.Tensor or a numpy array, got {type(v).__name__}")
 
 
+def _all_finite(t: Tensor, block: int = 1 << 22) -> bool:
+    """``isfinite(t).all()`` in blocks (no full-size temporary), one host sync."""
+    flat = t.reshape(-1)
+    ok = torch.ones((), dtype=torch.bool, device=t.device)
+    for lo in range(0, flat.numel(), block):
+        ok &= torch.isfinite(flat[lo : lo + block]).all()
+    return bool(ok)
+
+
 def _validate(x: object, y: object, alpha: float, c: float,
               chunk_size: int | None) -> tuple[Tensor, Tensor]:
     dev = x.device if isinstance(x, Tensor) else (y.device if isinstance(y, Tensor) else None)
@@ -120,7 +129,7 @@ def _validate(x: object, y: object, alpha: float, c: float,
     if n < 4:
         raise InputError(f"MIC needs at least 4 points per pair (last dimension), got n={n}")
     for name, t in (("x", xt), ("y", yt)):
-        if t.numel() and not bool(torch.isfinite(t).all()):
+        if not _all_finite(t):
             raise InputError(f"{name} contains NaN or infinite values; MIC needs finite data")
     if not (0.0 < alpha <= 1.0 or alpha >= 4.0) or math.isnan(alpha):
         raise InputError(
@@ -208,37 +217,42 @@ class _Workspace:
     Allocating fresh megabyte-sized tensors for every chunk makes the C allocator
     hand memory back to the OS and fault it in again, which on CPU costs more than
     the arithmetic. Every large intermediate of :func:`_mic_chunk` therefore lives
-    in a buffer keyed by (name, shape, dtype) and is written with ``out=``.
+    in a buffer keyed by (name, dtype), written with ``out=``; a smaller request
+    (the last chunk) gets a view of the same memory. A name is never used for two
+    live tensors at once.
     """
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
-        self._buffers: dict[tuple[str, tuple[int, ...], torch.dtype], Tensor] = {}
+        self._buffers: dict[tuple[str, torch.dtype], Tensor] = {}
+
+    def _flat(self, key: tuple[str, torch.dtype], numel: int, fill: int | None = None,
+              step: int = 0) -> Tensor:
+        buf = self._buffers.get(key)
+        if buf is None or buf.numel() < numel:
+            if fill is not None:
+                buf = torch.full((numel,), fill, dtype=key[1], device=self.device)
+            elif step:
+                buf = torch.arange(numel, dtype=key[1], device=self.device) * step
+            else:
+                buf = torch.empty(numel, dtype=key[1], device=self.device)
+            self._buffers[key] = buf
+        return buf[:numel]
 
     def __call__(self, name: str, shape: tuple[int, ...],
                  dtype: torch.dtype = torch.long) -> Tensor:
-        key = (name, shape, dtype)
-        buf = self._buffers.get(key)
-        if buf is None:
-            buf = torch.empty(shape, dtype=dtype, device=self.device)
-            self._buffers[key] = buf
-        return buf
+        return self._flat((name, dtype), math.prod(shape)).view(shape)
 
     def zeros(self, name: str, shape: tuple[int, ...], dtype: torch.dtype = torch.long) -> Tensor:
         return self(name, shape, dtype).zero_()
 
-    def ones(self, name: str, shape: tuple[int, ...]) -> Tensor:
-        """A long tensor of ones (filled once; callers must not write to it)."""
-        key = ("ones:" + name, shape, torch.long)
-        if key not in self._buffers:
-            self._buffers[key] = torch.ones(shape, dtype=torch.long, device=self.device)
-        return self._buffers[key]
+    def ones(self, shape: tuple[int, ...], dtype: torch.dtype = torch.long) -> Tensor:
+        """A tensor of ones (callers must not write to it)."""
+        return self._flat(("ones", dtype), math.prod(shape), fill=1).view(shape)
 
-    def arange(self, rows: int, step: int) -> Tensor:
-        key = (f"arange:{step}", (rows,), torch.long)
-        if key not in self._buffers:
-            self._buffers[key] = torch.arange(rows, device=self.device) * step
-        return self._buffers[key]
+    def arange(self, rows: int, step: int, dtype: torch.dtype = torch.long) -> Tensor:
+        """``arange(rows) * step`` (callers must not write to it)."""
+        return self._flat((f"arange*{step}", dtype), rows, step=step)
 
     def nbytes(self) -> int:
         return sum(b.numel() * b.element_size() for b in self._buffers.values())
@@ -247,32 +261,37 @@ class _Workspace:
 def _prepare_runs(ws: _Workspace, tag: str, run: Tensor, size: Tensor) -> tuple[Tensor, Tensor]:
     """Flat lookup tables of sorted runs (tie runs of values, or clumps) for :func:`_walk`.
 
-    ``run[:, i]`` is the run of sorted position ``i``, ``size[:, j]`` the size of run ``j``
-    (0 past the last run). Position ``i`` of row ``b`` is stored "flat" as
+    ``run[:, i]`` (int64) is the run of sorted position ``i``, ``size[:, j]`` the size of
+    run ``j`` (0 past the last run). Position ``i`` of row ``b`` is stored "flat" as
     ``b (n+1) + i``. Returns ``first`` with ``first[b (2n+2) + v]`` the first position
     whose run has ``start + end >= v`` (``start + end`` grows along the runs) and
-    ``end_at`` with ``end_at[b (n+1) + i]`` the end of the run at ``i`` (``n`` at ``i = n``).
+    ``end_at`` with ``end_at[b (n+1) + i]`` the end of the run at ``i`` (``n`` at ``i = n``),
+    both of ``size``'s dtype.
     """
     rows, n = run.shape
-    pos_off = ws.arange(rows, n + 1)[:, None]
-    run_end = ws(tag + "run_end", (rows, n))
-    torch.cumsum(size, 1, out=run_end)
+    it = size.dtype
+    pos_off = ws.arange(rows, n + 1, it)[:, None]
+    run_end = ws(tag + "run_end", (rows, n), it)
+    torch.cumsum(size, 1, dtype=it, out=run_end)
+    mid32 = ws(tag + "mid32", (rows, n), it)
+    torch.mul(run_end, 2, out=mid32)
+    mid32.sub_(size).add_(1)
     mid = ws(tag + "mid", (rows, n))
-    torch.mul(run_end, 2, out=mid)
-    mid.sub_(size).add_(1)
-    hist = ws.zeros(tag + "hist", (rows, 2 * n + 2))
+    mid.copy_(mid32)  # scatter indices must be int64
+    hist = ws.zeros(tag + "hist", (rows, 2 * n + 2), it)
     hist.scatter_add_(1, mid, size)
-    first = ws(tag + "first", (rows, 2 * n + 2))
-    torch.cumsum(hist, 1, out=first)
+    first = ws(tag + "first", (rows, 2 * n + 2), it)
+    torch.cumsum(hist, 1, dtype=it, out=first)
     first.add_(pos_off)
-    end_at = ws(tag + "end_at", (rows, n + 1))
+    end_at = ws(tag + "end_at", (rows, n + 1), it)
     end_at[:, n] = n
     torch.gather(run_end, 1, run, out=end_at[:, :n])
     end_at.add_(pos_off)
     return first.view(-1), end_at.view(-1)
 
 
-def _walk(first: Tensor, end_at: Tensor, source: Tensor, need: Tensor, n: int) -> Tensor:
+def _walk(ws: _Workspace, tag: str, first: Tensor, end_at: Tensor, source: Tensor, need: Tensor,
+          n: int) -> Tensor:
     """``EquipartitionYAxis`` of sorted runs into groups, for many rows and grids at once.
 
     The estimator's walk over runs (size ``s``, first position ``i``) closes the current
@@ -288,23 +307,28 @@ def _walk(first: Tensor, end_at: Tensor, source: Tensor, need: Tensor, n: int) -
     ``first``, ``end_at``: tables of :func:`_prepare_runs`. ``source[j]``: the row of
     those tables that walk ``j`` reads. ``need`` (G, steps, n+1): one table per grid;
     walk ``j`` uses grid ``j // (walks / G)``. Returns the boundaries (walks, steps),
-    nondecreasing, ``n`` meaning none.
+    int64, nondecreasing, ``n`` meaning none.
     """
     n_grids, steps, _ = need.shape
     walks = source.shape[0]
     dev = source.device
+    it = first.dtype
+    source = source.to(it)
     pos_off = source * (n + 1)
     first_off = source * (2 * n + 2)
-    grid = torch.arange(n_grids, device=dev).repeat_interleave(walks // n_grids)
+    grid = torch.arange(n_grids, device=dev, dtype=it).repeat_interleave(walks // n_grids)
     base = grid * (steps * (n + 1)) - pos_off
-    shifts = base + torch.arange(steps, device=dev)[:, None] * (n + 1)
-    flat_need = need.reshape(-1)
-    bounds = torch.empty(steps, walks, dtype=torch.long, device=dev)
+    shifts = ws(tag + "shifts", (steps, walks), it)
+    torch.add(base, torch.arange(steps, device=dev, dtype=it)[:, None] * (n + 1), out=shifts)
+    flat_need = need.to(it).reshape(-1)
+    bounds = ws(tag + "bounds", (steps, walks), it)
     i0 = pos_off
     for cur in range(steps):
         cand = first.index_select(0, flat_need.index_select(0, i0 + shifts[cur]) + first_off)
         i0 = torch.maximum(cand, end_at.index_select(0, i0), out=bounds[cur])
-    return (bounds - pos_off).T
+    local32 = ws(tag + "local32", (walks, steps), it)
+    torch.sub(bounds.T, pos_off[:, None], out=local32)
+    return ws(tag + "local", (walks, steps)).copy_(local32)
 
 
 class _Segments:
@@ -325,25 +349,26 @@ class _Segments:
         p1 = n_groups + 1
         gi = ws("seg_gi", (n_rows, n))
         torch.add(group, 1, out=gi)
-        if self.table is not None:
-            weight = (plan.n + 1) ** torch.arange(q, device=group.device)
-            w = ws("seg_w", (n_rows, n))
+        if self.table is not None:  # codes < (n+1)^q <= _MAX_CODE_TABLE fit in int32
+            weight = ((plan.n + 1) ** torch.arange(q, device=group.device)).to(torch.int32)
+            w = ws("seg_w", (n_rows, n), torch.int32)
             torch.index_select(weight, 0, rows.reshape(-1), out=w.view(-1))
-            acc = ws.zeros(f"seg_acc{p1}", (n_rows, p1))
+            acc = ws.zeros(f"seg_acc{p1}", (n_rows, p1), torch.int32)
             acc.scatter_add_(1, gi, w)
-            torch.cumsum(acc, 1, out=acc)
+            torch.cumsum(acc, 1, dtype=torch.int32, out=acc)
             self.prefix = ws(f"seg_prefix{p1}", (p1, n_rows), torch.int32)
             self.prefix.copy_(acc.T)
         else:
             gi.mul_(q).add_(rows)
             acc = ws.zeros(f"seg_acc{p1}x{q}", (n_rows, p1 * q))
-            acc.scatter_add_(1, gi, ws.ones("rows", (n_rows, n)))
+            acc.scatter_add_(1, gi, ws.ones((n_rows, n)))
             self.prefix = acc.view(n_rows, p1, q).cumsum(dim=1).transpose(0, 1)
 
     def __call__(self, lo: slice, hi: slice, out: Tensor | None = None) -> Tensor:
         if self.table is None:
             diff = self.prefix[hi] - self.prefix[lo]
-            return self.xlogx[diff].sum(dim=2) - self.xlogx[diff.sum(dim=2)]
+            score = self.xlogx[diff].sum(dim=2) - self.xlogx[diff.sum(dim=2)]
+            return score if out is None else out.copy_(score)
         a, b = self.prefix[hi], self.prefix[lo]
         shape = (max(a.shape[0], b.shape[0]), a.shape[1])
         numel = shape[0] * shape[1]
@@ -362,29 +387,27 @@ def _best_scores(seg: _Segments, p1: int, m: int) -> list[Tensor]:
     ``F_1[t] = seg(0, t)``; ``s = t`` is an empty column, so "at most ``l``". The
     maximum over ``s`` runs as a loop over the last column's width ``t - s``.
     """
+    ws = seg.ws
+    nrow = seg.prefix.shape[1]
     whole = slice(0, p1)
-    prefix = seg(slice(0, 1), whole)  # seg(0, t)
-    suffix = seg(whole, slice(p1 - 1, p1))  # seg(t, P)
+    buf = ws(f"dp{p1}", (4, p1, nrow), torch.float64)
+    band_buf = buf[3].view(-1)
+    f = seg(slice(0, 1), whole, out=buf[0])  # F_1[t] = seg(0, t)
+    suffix = seg(whole, slice(p1 - 1, p1), out=buf[1])  # seg(t, P)
+    spare = buf[2]
     best: list[Tensor] = []
-    f = prefix
-    band_buf: Tensor | None = None
     for l in range(2, m + 1):
-        best.append((f + suffix).amax(dim=0))
+        best.append(torch.add(f, suffix, out=spare).amax(dim=0))
         if l == m:
             break
-        nxt = f.clone()
+        nxt = spare.copy_(f)  # F_l, from F_{l-1} = f
         for d in range(1, p1):
-            if seg.table is not None:
-                if band_buf is None:
-                    band_buf = seg.ws("band", (p1 * f.shape[1],), torch.float64)
-                band = seg(slice(0, p1 - d), slice(d, p1),
-                           out=band_buf[: (p1 - d) * f.shape[1]].view(p1 - d, -1))
-            else:
-                band = seg(slice(0, p1 - d), slice(d, p1))
+            band = seg(slice(0, p1 - d), slice(d, p1),
+                       out=band_buf[: (p1 - d) * nrow].view(p1 - d, nrow))
             band += f[: p1 - d]
             view = nxt[d:]
             torch.maximum(view, band, out=view)
-        f = nxt
+        f, spare = nxt, f
     return best
 
 
@@ -395,6 +418,9 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     n_grids = len(plan.grids)
     nrow = 2 * npairs  # row i: the direction "columns = values[i]", rows = its partner
     rn = (nrow, n)
+    shape3 = (n_grids, nrow, n)
+    # positions, counts and flat table indices; int32 halves the memory traffic
+    it = torch.int32 if n_grids * nrow * (2 * n + 2) < 2**31 else torch.long
     partner = torch.arange(nrow, device=dev).roll(npairs)
 
     values = ws("values", rn, x.dtype)
@@ -406,47 +432,63 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     is_start = ws("is_start", rn, torch.bool)
     is_start[:, 0] = True
     torch.ne(sorted_v[:, 1:], sorted_v[:, :-1], out=is_start[:, 1:])
-    run = ws("run", rn)
-    torch.cumsum(is_start, 1, out=run)
+    tie_prev = ws("tie_prev", (nrow, n - 1), torch.bool)
+    torch.logical_not(is_start[:, 1:], out=tie_prev)
+    run = ws("run", rn).copy_(is_start)
+    torch.cumsum(run, 1, out=run)
     run.sub_(1)
-    size = ws.zeros("size", rn)
-    size.scatter_add_(1, run, ws.ones("rn", rn))
-    first_in_run = ws("first_in_run", rn)
-    torch.gather(size, 1, run, out=first_in_run)
+    size = ws.zeros("size", rn, it)
+    size.scatter_add_(1, run, ws.ones(rn, it))
     row_first, row_end_at = _prepare_runs(ws, "row_", run, size)
-    last_in_run = ws("row_end_at", (nrow, n + 1))[:, :n] - ws.arange(nrow, n + 1)[:, None] - 1
-    first_in_run.neg_().add_(last_in_run).add_(1)
+    # first and last position of each point's tie run (gather indices)
+    scratch = ws("scratch", rn, it)
+    torch.sub(row_end_at.view(nrow, n + 1)[:, :n], ws.arange(nrow, n + 1, it)[:, None],
+              out=scratch)
+    scratch.sub_(1)
+    last_in_run = ws("last_in_run", rn)
+    last_in_run.copy_(scratch)
+    size_at = ws("size_at", rn, it)
+    torch.gather(size, 1, run, out=size_at)
+    scratch.sub_(size_at).add_(1)
+    first_in_run = ws("first_in_run", rn)
+    first_in_run.copy_(scratch)
 
     # to_row[i, j]: position, in the sorted partner, of the point at position j of row i
-    inverse = ws("inverse", rn)
-    inverse.scatter_(1, order, ws.arange(n, 1).expand(rn))
-    to_row = ws("to_row", rn)
-    torch.gather(inverse[partner], 1, order, out=to_row)
+    inverse = ws("inverse", rn, it)
+    inverse.scatter_(1, order, ws.arange(n, 1, it).expand(rn))
+    inverse_p = ws("inverse_p", rn, it)
+    torch.index_select(inverse, 0, partner, out=inverse_p)
+    to_row = ws("to_row", rn, it)
+    torch.gather(inverse_p, 1, order, out=to_row)
 
     # Rows: equipartition the partner (row axis) for every grid at once.
-    bounds = _walk(row_first, row_end_at, partner.repeat(n_grids), plan.row_need, n)
+    bounds = _walk(ws, "row_", row_first, row_end_at, partner.repeat(n_grids), plan.row_need, n)
     q = 1 + (bounds < n).sum(dim=1)
-    shape3 = (n_grids, nrow, n)
-    rows = ws.zeros("rows", shape3)
+    bounds3 = bounds.to(it).view(n_grids, nrow, -1)
+    # rows are counted in uint8 (bool viewed as uint8 adds without conversion)
+    max_rows = max(r for r, _m, _k in plan.grids)
+    rows8 = ws.zeros("rows8", shape3, torch.uint8 if max_rows < 256 else torch.int32)
     cmp = ws("cmp", shape3, torch.bool)
-    bounds3 = bounds.view(n_grids, nrow, -1)
     for j in range(bounds3.shape[2]):
         torch.ge(to_row, bounds3[:, :, j, None], out=cmp)
-        rows += cmp
+        rows8 += cmp.view(torch.uint8)
+    rows = ws("rows", shape3, torch.int32)
+    rows.copy_(rows8)
 
     # Clumps along the column axis. Inside a tie run no clump starts: the run is one
     # clump if it spans several rows ("mixed"), else all its points share a row. A
     # clump starts at a run start where the row changes, or next to a mixed run.
     changed = ws("changed", (n_grids, nrow, n - 1), torch.bool)
-    torch.ne(rows[..., 1:], rows[..., :-1], out=changed)
+    torch.ne(rows8[..., 1:], rows8[..., :-1], out=changed)
     split = ws("split", (n_grids, nrow, n - 1), torch.bool)
-    torch.logical_and(changed, ~is_start[:, 1:], out=split)
-    seen = ws("seen", shape3)
+    torch.logical_and(changed, tie_prev, out=split)
+    seen = ws("seen", shape3, it)
     seen[..., 0] = 0
-    torch.cumsum(split, 2, out=seen[..., 1:])
-    seen_last = ws("seen_last", shape3)
+    seen[..., 1:] = split
+    torch.cumsum(seen, 2, out=seen)
+    seen_last = ws("seen_last", shape3, it)
     torch.gather(seen, 2, last_in_run.expand(shape3), out=seen_last)
-    seen_first = ws("seen_first", shape3)
+    seen_first = ws("seen_first", shape3, it)
     torch.gather(seen, 2, first_in_run.expand(shape3), out=seen_first)
     mixed = ws("mixed", shape3, torch.bool)
     torch.gt(seen_last, seen_first, out=mixed)
@@ -455,8 +497,8 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     torch.logical_or(changed, mixed[..., 1:], out=new_clump[..., 1:])
     new_clump[..., 1:] |= mixed[..., :-1]
     new_clump &= is_start
-    group = ws("group", shape3)
-    torch.cumsum(new_clump, 2, out=group)
+    group = ws("group", shape3).copy_(new_clump)
+    torch.cumsum(group, 2, out=group)
     group.sub_(1)
     group = group.view(n_grids * nrow, n)
     rows = rows.view(n_grids * nrow, n)
@@ -467,17 +509,18 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     if lo < group.shape[0]:
         sub = group[lo:]
         subn = (sub.shape[0], n)
-        c_size = ws.zeros("c_size", subn)
-        c_size.scatter_add_(1, sub, ws.ones("sub", subn))
+        c_size = ws.zeros("c_size", subn, it)
+        c_size.scatter_add_(1, sub, ws.ones(subn, it))
         c_first, c_end_at = _prepare_runs(ws, "c_", sub, c_size)
-        merged = _walk(c_first, c_end_at, torch.arange(subn[0], device=dev), plan.merge_need, n)
-        marks = ws.zeros("marks", (subn[0], n + 1))
-        marks.scatter_add_(1, merged, torch.ones_like(merged))
-        merged_group = ws("merged_group", subn)
-        torch.cumsum(marks[:, :n], 1, out=merged_group)
+        merged = _walk(ws, "c_", c_first, c_end_at, torch.arange(subn[0], device=dev),
+                       plan.merge_need, n)
+        marks = ws.zeros("marks", (subn[0], n + 1), it)
+        marks.scatter_add_(1, merged, ws.ones(merged.shape, it))
+        merged_group = ws("merged_group", subn).copy_(marks[:, :n])
+        torch.cumsum(merged_group, 1, out=merged_group)
         over = p[lo:] > plan.merge_k.repeat_interleave(nrow)
         torch.where(over[:, None], merged_group, sub, out=sub)
-        p[lo:] = torch.where(over, 1 + (merged < n).sum(dim=1), p[lo:])
+        p[lo:] = torch.where(over, merged_group[:, -1] + 1, p[lo:])
 
     result = torch.zeros(nrow, dtype=torch.float64, device=dev)
     for g, (r, m, k_hat) in enumerate(plan.grids):
@@ -565,9 +608,7 @@ def mic(x: Tensor | np.ndarray, y: Tensor | np.ndarray, *, alpha: float = 0.6, c
         [1.0, 0.0, 0.4174]
     """
     xt, yt = _validate(x, y, alpha, c, chunk_size)
-    if xt.dtype != yt.dtype:
-        common = torch.promote_types(xt.dtype, yt.dtype)
-        xt, yt = xt.to(common), yt.to(common)
+    common = torch.promote_types(xt.dtype, yt.dtype)  # converting keeps order and ties
     batch_shape = xt.shape[:-1]
     n = xt.shape[-1]
     xf = xt.reshape(-1, n)
@@ -582,7 +623,7 @@ def mic(x: Tensor | np.ndarray, y: Tensor | np.ndarray, *, alpha: float = 0.6, c
     with torch.no_grad():
         for lo in range(0, total, step):
             hi = min(lo + step, total)
-            out[lo:hi] = _mic_chunk(xf[lo:hi], yf[lo:hi], plan, ws)
+            out[lo:hi] = _mic_chunk(xf[lo:hi].to(common), yf[lo:hi].to(common), plan, ws)
     # the estimator can round a perfect score to 1 + 2e-16; keep the documented range
     out.clamp_(max=1.0)
     return out.reshape(batch_shape)
