@@ -206,6 +206,8 @@ def test_numpy_inputs_and_dtypes() -> None:
     # float32 in, float64 out, same value as the float32 values in float64
     xf, yf = torch.from_numpy(x).float(), torch.from_numpy(y).float()
     assert torch.equal(mic(xf, yf), mic(xf.double(), yf.double()))
+    # half precision and mixed dtypes: values are only compared, after exact promotion
+    assert torch.equal(mic(xf.half(), yf.double()), mic(xf.half().double(), yf.double()))
     # a 1-D pair gives a 0-d result; an empty batch an empty result
     assert mic(xf[0], yf[0]).shape == ()
     assert mic(torch.empty(0, 30), torch.empty(0, 30)).shape == (0,)

@@ -9,30 +9,35 @@ The algorithm as implemented is stated in full in the project's MIC notes and
 transcribed, scalar and slow, in :mod:`friqa.mic.reference`; this module
 computes the same numbers for millions of pairs at once.
 
-How the work is vectorised (every step runs on all pairs of a chunk and both
-directions at once; Python loops run only over rows, columns and cut offsets):
+How the work is vectorised (every step runs on all pairs of a chunk, both
+directions and all grids at once; Python loops run only over group boundaries,
+grids and column widths, never over pairs or points):
 
-1. One stable sort per variable gives the runs of tied values (start, end).
-2. Equipartition. The sequential walk of ``EquipartitionYAxis`` closes a row
+1. One sort per variable gives the runs of tied values (any sort: the order
+   among ties never matters).
+2. Equipartition. The sequential walk of ``EquipartitionYAxis`` closes a group
    before the run starting at sorted position ``i`` (size ``s``) exactly when
-   ``2 (i - i0) + s >= 2 (n - i0) / (k - cur)`` (``i0`` the row's first position),
-   an integer test on the run's doubled midpoint ``2i + s``, which grows along
-   the runs. Each row boundary is therefore one ``searchsorted``: a loop over the
-   ``k`` rows, not over the ``n`` points. (The estimator compares floats; no
-   rounding can flip this comparison, since a non-half-integer target is at least
-   ``1 / (2k)`` away from the decision point.)
-3. Clumps: cumulative sums over the column-sorted rows; superclumps: step 2 again
-   on the clump index.
-4. The contingency table of superclumps x rows by ``scatter_add``, prefix sums,
-   and the conditional-entropy score ``sum_r c_r ln c_r - N ln N`` of any run of
-   superclumps by one lookup in a table indexed by the mixed-radix code
-   ``sum_r c_r (n+1)^r`` of its row counts (a difference of two prefix codes).
-5. Reshef's Algorithm 2 (a prefix dynamic programme over the cut positions), done
-   as a loop over the width of the last column, vectorised over pairs and end
-   positions; for ``l = 2`` columns it is a single vector maximum.
+   ``2 (i - i0) + s >= 2 (n - i0) / (k - cur)`` (``i0`` the group's first position),
+   an integer test on the run's ``start + end``, which grows along the runs. With
+   a per-row table of "first position whose run has ``start + end >= v``", each
+   boundary is one lookup: the loop runs over the ``k`` groups, not the ``n``
+   points. (The estimator compares floats; no rounding can flip this test, since
+   a target that is not a half-integer is at least ``1 / (2k)`` away from the
+   decision point.)
+3. Clumps from cumulative sums over the column-sorted rows; superclumps are
+   step 2 again with clumps as the runs.
+4. The superclump x row counts by ``scatter_add`` and prefix sums; the score
+   ``sum_r c_r ln c_r - N ln N`` (``= -N H(Q|column)``) of any run of superclumps is
+   one lookup in a table indexed by the mixed-radix code ``sum_r c_r (n+1)^r`` of
+   its row counts, a difference of two prefix codes.
+5. Reshef's Algorithm 2 (a prefix dynamic programme over cut positions) as a
+   loop over the width of the last column, vectorised over pairs and end
+   positions; ``l = 2`` columns is a single vector maximum.
 
-Entropies are in float64 whatever the input dtype; the result is exact to
-float64 round-off (about 1e-15).
+Intermediates are int32 where possible and live in a workspace reused from
+chunk to chunk (fresh multi-megabyte allocations per chunk cost more in page
+faults than the arithmetic). Entropies are float64 whatever the input dtype; the
+result is exact to float64 round-off (about 1e-15).
 """
 
 from __future__ import annotations
@@ -355,7 +360,7 @@ class _Segments:
             torch.index_select(weight, 0, rows.reshape(-1), out=w.view(-1))
             acc = ws.zeros(f"seg_acc{p1}", (n_rows, p1), torch.int32)
             acc.scatter_add_(1, gi, w)
-            torch.cumsum(acc, 1, dtype=torch.int32, out=acc)
+            acc.cumsum_(1)
             self.prefix = ws(f"seg_prefix{p1}", (p1, n_rows), torch.int32)
             self.prefix.copy_(acc.T)
         else:
@@ -435,7 +440,7 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     tie_prev = ws("tie_prev", (nrow, n - 1), torch.bool)
     torch.logical_not(is_start[:, 1:], out=tie_prev)
     run = ws("run", rn).copy_(is_start)
-    torch.cumsum(run, 1, out=run)
+    run.cumsum_(1)
     run.sub_(1)
     size = ws.zeros("size", rn, it)
     size.scatter_add_(1, run, ws.ones(rn, it))
@@ -485,7 +490,7 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     seen = ws("seen", shape3, it)
     seen[..., 0] = 0
     seen[..., 1:] = split
-    torch.cumsum(seen, 2, out=seen)
+    seen.cumsum_(2)
     seen_last = ws("seen_last", shape3, it)
     torch.gather(seen, 2, last_in_run.expand(shape3), out=seen_last)
     seen_first = ws("seen_first", shape3, it)
@@ -498,7 +503,7 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     new_clump[..., 1:] |= mixed[..., :-1]
     new_clump &= is_start
     group = ws("group", shape3).copy_(new_clump)
-    torch.cumsum(group, 2, out=group)
+    group.cumsum_(2)
     group.sub_(1)
     group = group.view(n_grids * nrow, n)
     rows = rows.view(n_grids * nrow, n)
@@ -517,7 +522,7 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
         marks = ws.zeros("marks", (subn[0], n + 1), it)
         marks.scatter_add_(1, merged, ws.ones(merged.shape, it))
         merged_group = ws("merged_group", subn).copy_(marks[:, :n])
-        torch.cumsum(merged_group, 1, out=merged_group)
+        merged_group.cumsum_(1)
         over = p[lo:] > plan.merge_k.repeat_interleave(nrow)
         torch.where(over[:, None], merged_group, sub, out=sub)
         p[lo:] = torch.where(over, merged_group[:, -1] + 1, p[lo:])
