@@ -95,7 +95,7 @@ def smic_panel(
         _map(rectified, "rectified"),
     ]
     h, w = images[0].shape[:2]
-    height = panel_width * h / w + (0.9 if suptitle else 0.6)
+    height = panel_width * h / w + (0.55 if suptitle else 0.35)
     fig = Figure(figsize=(5 * panel_width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 5)
