@@ -27,9 +27,8 @@ from friqa.smic.ssim_smic import reference_gaussian
 
 FAITHFUL = ("psnr_smic", "ssim_smic", "lpips_smic", "dists_smic", "deepwsd_smic")
 
-#: (metric, pair) -> relative tolerance where 1e-5 cannot hold; see
-#: test_official_scores and test_lpips_smic_deviation_is_one_float32_tie.
-KNOWN_TIE_FLIPS = {("lpips_smic", "kadid_I47_03_05"): 2.5e-4}
+#: Relative tolerance of lpips_smic on pairs where a float32 tie flips (see test_official_scores).
+LPIPS_SMIC_FLIP_TOLERANCE = 2.5e-4
 
 
 # --- building blocks against straightforward loops ---------------------------------------
@@ -122,28 +121,40 @@ def official_results(
 def test_official_scores(official_results: dict[str, Any], official_scores: dict[str, Any]) -> None:
     """All five metrics on the six pairs match the reference to 1e-5 relative.
 
-    One exception (KNOWN_TIE_FLIPS): lpips_smic on kadid_I47_03_05 is 1.85e-4 below
-    the reference. MIC depends only on the order of values; in relu3_3 patch (3, 9),
-    projection 30 of the distorted image has two projected values a few float32 ulps
-    apart (near 19.8974), which the reference's float32 convolutions rounded to an
-    exact tie. The MIC of that one projection then changes by 0.087, the patch's
-    attention by 0.0027, and since LPIPS-SMIC weights the raw squared-feature sum of
-    that patch (1.3e8), the score by 3310 of 1.79e7. Our float32 and float64
-    backbones agree with each other there (no tie); float32 without oneDNN gives a
-    third ordering (+5.2e-5). test_lpips_smic_deviation_is_one_float32_tie shows that
-    resolving that single near-tie as the reference did reproduces its score.
+    Except where lpips_smic meets a float32 tie. MIC depends only on the order of
+    values, and two projected values a few float32 ulps apart are ordered by the
+    last bits of the backbone's float32 arithmetic, which depend on the convolution
+    kernels (oneDNN or not, thread count, CPU). One projection's MIC then changes
+    in one patch, the attention of that patch by about 1/32 of that. For four of
+    the metrics this moves the score by less than 1e-6; lpips_smic weights each
+    relu3_3/relu4_3 patch by its *raw* squared-feature sum (up to 1.3e8, the score
+    being 1e6-2e7), so one flip moves it by 1e-5 to 2e-4. Measured (this CPU,
+    oneDNN float32): kadid_I47_03_05 is 1.85e-4 low with 1, 2, 3 and 4 threads (in
+    relu3_3 patch (3, 9), projection 30 of the distorted image has two values near
+    19.8974 that the reference's convolutions made an exact tie: that projection's
+    MIC changes by 0.087, the patch's attention by 0.0027, the score by 3310 of
+    1.79e7; test_lpips_smic_deviation_is_one_float32_tie reproduces the reference
+    by resolving that tie); kadid_I07_09_04 is 1.27e-5 off with 1 thread and
+    7.8e-8 with 2-4 threads; every other lpips_smic value is within 1.2e-7. So
+    lpips_smic must match to 1e-5 on at least four of the six pairs and to 2.5e-4
+    on all. Computing in float64 is not closer (four lpips_smic pairs 1.3e-5 to
+    1.85e-4 off, ssim_smic 8e-5: the reference's numbers include its float32
+    round-off of small differences); without oneDNN ssim_smic moves by
+    3.8e-5 (its Gaussian filtering rounds differently) and lpips_smic's
+    kadid_I47_03_05 by +5.2e-5.
     """
-    worst: dict[str, float] = {}
+    flips = 0
     for metric in FAITHFUL:
         scores = official_results["results"][metric].score
         for name, got in zip(official_results["names"], scores.tolist(), strict=True):
             want = official_scores["pairs"][name][metric]
             rel = abs(got - want) / abs(want)
-            tol = KNOWN_TIE_FLIPS.get((metric, name), 1e-5)
-            assert rel < tol, (metric, name, got, want, rel)
-            if (metric, name) not in KNOWN_TIE_FLIPS:
-                worst[metric] = max(worst.get(metric, 0.0), rel)
-    assert len(worst) == len(FAITHFUL)
+            if metric == "lpips_smic" and rel >= 1e-5:
+                flips += 1
+                assert rel < LPIPS_SMIC_FLIP_TOLERANCE, (metric, name, got, want, rel)
+            else:
+                assert rel < 1e-5, (metric, name, got, want, rel)
+    assert flips <= 2
 
 
 def test_prepared_shape_and_extras(

@@ -137,6 +137,8 @@ def test_wrap_names_and_errors(vgg_weights_path: Path) -> None:
     assert wrapped.info.lower_better and wrapped.reduce is None  # a weighted distortion
     with pytest.raises(InputError, match="no distortion map"):
         SMICWrapper("dists", weights=vgg_weights_path)
+    with pytest.raises(InputError, match="already carries SMIC"):
+        smic_wrap("psnr_smic", weights=vgg_weights_path)
     with pytest.raises(InputError, match="attention_scale"):
         SMICWrapper("psnr", attention_scale="half")  # type: ignore[arg-type]
     bad = SMICWrapper(lambda r, d: r - d, weights=vgg_weights_path)

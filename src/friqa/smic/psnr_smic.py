@@ -74,9 +74,9 @@ class PSNRSMIC(FaithfulSMICMetric):
 
     ``compute(..., return_map=True)`` gives the rectified map ``mse_map * attention``
     ``(N, 1, H' - 6, W' - 6)`` (``H', W'`` after preprocessing), whose mean is what
-    the score converts to dB. ``extras``: ``"grids"`` (stage -> ``(N, gh, gw)``
-    attention), ``"attention"`` (the combined attention at the map size) and
-    ``"distortion_map"`` (the plain local MSE map).
+    the score converts to dB. ``extras`` (always): ``"grids"`` (stage ->
+    ``(N, gh, gw)`` attention), ``"attention"`` (the combined attention at the map
+    size) and ``"distortion_map"`` (the plain local MSE map).
 
     Gradients: with ``preprocess=False`` the score is differentiable with respect to
     ``dist`` with the attention treated as a constant weight (MIC is rank-based and
@@ -108,9 +108,7 @@ class PSNRSMIC(FaithfulSMICMetric):
         att = combine_grids([grids[s] for s in SMIC_STAGES], size=tuple(mse_map.shape[-2:]))
         rectified = mse_map.to(att.dtype) * att
         score = 10.0 * torch.log10(1.0 / (rectified.mean(dim=(1, 2, 3)) + 1e-10))
-        extras: dict[str, object] = {"grids": grids, "attention": att}
-        if return_map:
-            extras["distortion_map"] = mse_map
+        extras: dict[str, object] = {"grids": grids, "attention": att, "distortion_map": mse_map}
         return MetricResult(
             score=score.to(dist.dtype), map=rectified if return_map else None, extras=extras
         )

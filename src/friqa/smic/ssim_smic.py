@@ -78,7 +78,7 @@ class SSIMSMIC(FaithfulSMICMetric):
 
     ``compute(..., return_map=True)`` gives the rectified map
     ``(1 - SSIM map) * attention`` ``(N, 1, H' - w + 1, W' - w + 1)``; its mean is the
-    score. ``extras``: ``"grids"``, ``"attention"`` (at the map size) and, with a map,
+    score. ``extras`` (always): ``"grids"``, ``"attention"`` (at the map size) and
     ``"distortion_map"`` (``1 - SSIM map``).
 
     Gradients: with ``preprocess=False`` the score is differentiable with respect to
@@ -128,9 +128,7 @@ class SSIMSMIC(FaithfulSMICMetric):
         att = combine_grids([grids[s] for s in SMIC_STAGES], size=tuple(dmap.shape[-2:]))
         rectified = dmap.to(att.dtype) * att
         score = rectified.mean(dim=(1, 2, 3))
-        extras: dict[str, object] = {"grids": grids, "attention": att}
-        if return_map:
-            extras["distortion_map"] = dmap
+        extras: dict[str, object] = {"grids": grids, "attention": att, "distortion_map": dmap}
         return MetricResult(
             score=score.to(dist.dtype), map=rectified if return_map else None, extras=extras
         )

@@ -133,7 +133,7 @@ class SMICWrapper(Metric):
 
     ``compute(..., return_map=True)`` gives the rectified map; ``extras`` holds
     ``"grids"``, ``"attention"`` (at the map size), ``"distortion_map"`` and
-    ``"base"`` (the base metric's extras).
+    ``"base"`` (the base metric's extras) whether or not the map is asked for.
 
     Example:
         >>> def abs_map(ref, dist):
@@ -175,6 +175,11 @@ class SMICWrapper(Metric):
         base_info: MetricInfo | None = None
         if isinstance(metric, Metric):
             base_info = metric.info
+            if base_info.family in ("smic", "smic-consistent"):
+                raise InputError(
+                    f"metric '{base_info.name}' already carries SMIC attention; wrap its base "
+                    "metric instead"
+                )
             if not base_info.returns_map:
                 raise InputError(
                     f"metric '{base_info.name}' has no distortion map, so SMIC attention has "
@@ -282,9 +287,12 @@ class SMICWrapper(Metric):
         rectified = dmap * att.to(dmap.dtype)
         pooled = rectified.mean(dim=(1, 2, 3))
         score = self.reduce(pooled) if self.reduce is not None else pooled
-        extras: dict[str, Any] = {"grids": dict(grids), "attention": att, "base": base_extras}
-        if return_map:
-            extras["distortion_map"] = dmap
+        extras: dict[str, Any] = {
+            "grids": dict(grids),
+            "attention": att,
+            "distortion_map": dmap,
+            "base": base_extras,
+        }
         return MetricResult(score=score, map=rectified if return_map else None, extras=extras)
 
     def extra_repr(self) -> str:
@@ -479,12 +487,13 @@ class MSSSIMPlusSMIC(SMICWrapper):
         clipped = torch.relu(torch.stack(values))  # (levels, N, C)
         w = torch.tensor(m.weights, device=dist.device, dtype=clipped.dtype).view(-1, 1, 1)
         score = (clipped**w).prod(dim=0).mean(dim=1)
-        extras: dict[str, Any] = {"grids": dict(grids), "attention": fine_att}
-        extras["scale_values"] = clipped
-        rectified: Tensor | None = None
-        if return_map:
-            rectified = cast(Tensor, fine_map) * cast(Tensor, fine_att)
-            extras["distortion_map"] = fine_map
+        extras: dict[str, Any] = {
+            "grids": dict(grids),
+            "attention": fine_att,
+            "distortion_map": fine_map,
+            "scale_values": clipped,
+        }
+        rectified = cast(Tensor, fine_map) * cast(Tensor, fine_att) if return_map else None
         return MetricResult(score=score, map=rectified, extras=extras)
 
 
@@ -509,7 +518,8 @@ class LPIPSPlusSMIC(SMICWrapper):
     the learned linear weights at all five layers); each layer's map
     ``lin((f_R - f_D)^2)`` is multiplied by the attention zoomed to that layer's
     size before the spatial mean. Map: the rectified layer maps upsampled to the
-    input size (bilinear, as LPIPS' ``spatial=True``) and summed. Compare
+    input size (bilinear, as LPIPS' ``spatial=True``) and summed (``extras``:
+    ``"layers"`` always; ``"distortion_map"`` and ``"layer_maps"`` with a map). Compare
     ``"lpips_smic"``, the reference's variant (no normalisation, no linear weights
     at relu3_3/relu4_3, raw patch sums). Differentiable (attention constant).
     """
