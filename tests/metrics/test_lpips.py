@@ -13,16 +13,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import sys
-import types
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from oracle_packages import stand_in_torchvision
 from PIL import Image
 from torch import nn
 
@@ -55,59 +52,6 @@ def _rand(n: int, h: int, w: int, seed: int, dtype: torch.dtype = torch.float32)
     return torch.rand(n, 3, h, w, generator=g, dtype=dtype)
 
 
-def _torchvision_vgg16_features(weights_path: Path) -> nn.Sequential:
-    """torchvision's ``vgg16().features`` layout (31 modules), from the shared weights."""
-    cfg: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M"]
-    cfg += [512, 512, 512, "M", 512, 512, 512, "M"]
-    layers: list[nn.Module] = []
-    channels = 3
-    for v in cfg:
-        if v == "M":
-            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-        else:
-            assert isinstance(v, int)
-            layers += [nn.Conv2d(channels, v, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
-            channels = v
-    features = nn.Sequential(*layers)
-    sd = torch.load(weights_path, map_location="cpu", weights_only=True)
-    features.load_state_dict(
-        {k.removeprefix("features."): v for k, v in sd.items() if k.startswith("features.")}
-    )
-    return features
-
-
-@contextmanager
-def _stand_in_torchvision(weights_path: Path, packages: tuple[str, ...]) -> Iterator[None]:
-    """Put a minimal ``torchvision`` in ``sys.modules`` while the oracle is imported and built.
-
-    Modules of ``packages`` imported inside are forgotten afterwards, so nothing
-    else in the test session ever sees the stand-in.
-    """
-    tv = types.ModuleType("torchvision")
-    models = types.ModuleType("torchvision.models")
-    transforms = types.ModuleType("torchvision.transforms")
-
-    def vgg16(*_args: Any, **_kwargs: Any) -> nn.Module:
-        net = nn.Module()
-        net.features = _torchvision_vgg16_features(weights_path)
-        return net
-
-    models.vgg16 = vgg16  # type: ignore[attr-defined]
-    tv.models = models  # type: ignore[attr-defined]
-    tv.transforms = transforms  # type: ignore[attr-defined]
-    before = set(sys.modules)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(sys.modules, "torchvision", tv)
-        mp.setitem(sys.modules, "torchvision.models", models)
-        mp.setitem(sys.modules, "torchvision.transforms", transforms)
-        try:
-            yield
-        finally:
-            for name in set(sys.modules) - before:
-                if name.split(".")[0] in packages:
-                    del sys.modules[name]
-
-
 # --- fixtures ----------------------------------------------------------------------------
 
 
@@ -121,7 +65,7 @@ def oracle(vgg_weights_path: Path) -> tuple[nn.Module, nn.Module]:
     """``lpips.LPIPS(net='vgg', version='0.1')``, plain and ``spatial=True``."""
     if importlib.util.find_spec("lpips") is None:
         pytest.skip("the reference package lpips is not installed (pip install --no-deps lpips)")
-    with _stand_in_torchvision(vgg_weights_path, ("lpips",)):
+    with stand_in_torchvision(vgg_weights_path, ("lpips",)):
         pkg = importlib.import_module("lpips")
         plain = pkg.LPIPS(net="vgg", version="0.1", verbose=False)
         spatial = pkg.LPIPS(net="vgg", version="0.1", spatial=True, verbose=False)
