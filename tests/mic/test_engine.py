@@ -253,3 +253,19 @@ def test_invalid_inputs_raise_input_error(x: object, y: object, kwargs: dict[str
                                           message: str) -> None:
     with pytest.raises(InputError, match=message):
         mic(x, y, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_sort_keys_keep_order_and_ties_of_the_floats(dtype: torch.dtype) -> None:
+    """The integer sort keys compare exactly like the float values (``-0.0 == 0.0``)."""
+    from friqa.mic.engine import _sort_keys
+
+    g = torch.Generator().manual_seed(3)
+    special = torch.tensor([0.0, -0.0, 1e-40, -1e-40, 1.0, -1.0, 3e38, -3e38, 2.5, -2.5])
+    v = torch.cat([special, torch.randn(200, generator=g) * 10.0**torch.randint(
+        -8, 8, (200,), generator=g)]).to(dtype)
+    v = v[torch.isfinite(v)]
+    k = _sort_keys(v)
+    assert not k.is_floating_point()
+    assert torch.equal(k[:, None] < k[None, :], v[:, None] < v[None, :])
+    assert torch.equal(k[:, None] == k[None, :], v[:, None] == v[None, :])

@@ -14,7 +14,7 @@ directions and all grids at once; Python loops run only over group boundaries,
 grids and column widths, never over pairs or points):
 
 1. One sort per variable gives the runs of tied values (any sort: the order
-   among ties never matters).
+   among ties never matters), on integer keys with the floats' order and ties.
 2. Equipartition. The sequential walk of ``EquipartitionYAxis`` closes a group
    before the run starting at sorted position ``i`` (size ``s``) exactly when
    ``2 (i - i0) + s >= 2 (n - i0) / (k - cur)`` (``i0`` the group's first position),
@@ -25,7 +25,8 @@ grids and column widths, never over pairs or points):
    a target that is not a half-integer is at least ``1 / (2k)`` away from the
    decision point.)
 3. Clumps from cumulative sums over the column-sorted rows; superclumps are
-   step 2 again with clumps as the runs.
+   step 2 again with clumps as the runs, on only the rows with more than
+   ``k_hat`` clumps.
 4. The superclump x row counts by ``scatter_add`` and prefix sums; the score
    ``sum_r c_r ln c_r - N ln N`` (``= -N H(Q|column)``) of any run of superclumps is
    one lookup in a table indexed by the mixed-radix code ``sum_r c_r (n+1)^r`` of
@@ -162,7 +163,6 @@ class _Plan:
     row_need: Tensor = field(init=False)
     merge_from: int = field(init=False)
     merge_need: Tensor = field(init=False)
-    merge_k: Tensor = field(init=False)
     _codes: dict[int, Tensor | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -175,7 +175,6 @@ class _Plan:
                                len(self.grids))
         merged = [kh for _r, _m, kh in self.grids[self.merge_from:]]
         self.merge_need = self._need_tables(merged)
-        self.merge_k = torch.tensor(merged, dtype=torch.long, device=dev)
 
     def _need_tables(self, ks: list[int]) -> Tensor:
         """``need[g, cur, i0] = 2 i0 + ceil(2 (n - i0) / (k_g - cur))``, padded with ``2n + 1``.
@@ -416,6 +415,22 @@ def _best_scores(seg: _Segments, p1: int, m: int) -> list[Tensor]:
     return best
 
 
+def _sort_keys(values: Tensor) -> Tensor:
+    """Integer keys with the order and the equality (``-0.0 == 0.0``) of finite floats.
+
+    The IEEE bit pattern read as a signed integer orders non-negative floats; flipping
+    all but the sign bit of negative ones reverses their order below zero. Adding
+    ``+0.0`` first turns ``-0.0`` into ``+0.0``. Sorting integer rows is about a third
+    faster on CPU than sorting floats (no NaN-aware comparisons). float16/bfloat16
+    values are widened to float32 (exactly).
+    """
+    if values.dtype == torch.float64:
+        bits = values.add(0.0).view(torch.int64)
+        return bits ^ ((bits >> 63) & 0x7FFF_FFFF_FFFF_FFFF)
+    bits = values.float().add(0.0).view(torch.int32)
+    return bits ^ ((bits >> 31) & 0x7FFF_FFFF)
+
+
 def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     """MIC of the pairs ``x[i], y[i]`` of a (N, n) chunk; float64 (N,)."""
     npairs, n = x.shape
@@ -430,10 +445,11 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
 
     values = ws("values", rn, x.dtype)
     torch.cat([x, y], dim=0, out=values)
-    sorted_v = ws("sorted", rn, x.dtype)
+    keys = _sort_keys(values)
+    sorted_v = ws("sorted", rn, keys.dtype)
     order = ws("order", rn)
     # The order among tied values is irrelevant below, so an unstable sort is fine.
-    torch.sort(values, dim=1, out=(sorted_v, order))
+    torch.sort(keys, dim=1, out=(sorted_v, order))
     is_start = ws("is_start", rn, torch.bool)
     is_start[:, 0] = True
     torch.ne(sorted_v[:, 1:], sorted_v[:, :-1], out=is_start[:, 1:])
@@ -509,23 +525,29 @@ def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
     rows = rows.view(n_grids * nrow, n)
     p = group[:, -1] + 1
 
-    # Superclumps: where p > k_hat, equipartition the clumps into k_hat groups.
-    lo = plan.merge_from * nrow
-    if lo < group.shape[0]:
-        sub = group[lo:]
+    # Superclumps: where p > k_hat, equipartition the clumps into k_hat groups. Only the
+    # rows that need it are walked (few at r = 2 for n = 49), one grid at a time so
+    # each walk takes only its own k_hat - 1 steps.
+    for g in range(plan.merge_from, n_grids):
+        k_hat = plan.grids[g][2]
+        g_group = group[g * nrow : (g + 1) * nrow]
+        p_part = p[g * nrow : (g + 1) * nrow]
+        idx = torch.nonzero(p_part > k_hat).squeeze(1)
+        if idx.numel() == 0:
+            continue
+        sub = g_group.index_select(0, idx)
         subn = (sub.shape[0], n)
         c_size = ws.zeros("c_size", subn, it)
         c_size.scatter_add_(1, sub, ws.ones(subn, it))
         c_first, c_end_at = _prepare_runs(ws, "c_", sub, c_size)
-        merged = _walk(ws, "c_", c_first, c_end_at, torch.arange(subn[0], device=dev),
-                       plan.merge_need, n)
+        need = plan.merge_need[g - plan.merge_from : g - plan.merge_from + 1, : k_hat - 1]
+        merged = _walk(ws, "c_", c_first, c_end_at, torch.arange(subn[0], device=dev), need, n)
         marks = ws.zeros("marks", (subn[0], n + 1), it)
         marks.scatter_add_(1, merged, ws.ones(merged.shape, it))
         merged_group = ws("merged_group", subn).copy_(marks[:, :n])
         merged_group.cumsum_(1)
-        over = p[lo:] > plan.merge_k.repeat_interleave(nrow)
-        torch.where(over[:, None], merged_group, sub, out=sub)
-        p[lo:] = torch.where(over, merged_group[:, -1] + 1, p[lo:])
+        g_group.index_copy_(0, idx, merged_group)
+        p_part.index_copy_(0, idx, merged_group[:, -1] + 1)
 
     result = torch.zeros(nrow, dtype=torch.float64, device=dev)
     for g, (r, m, k_hat) in enumerate(plan.grids):
