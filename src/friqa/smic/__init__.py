@@ -10,7 +10,13 @@ Two families (see ``docs/smic.md``):
   apply the attention to the real base metric.
 """
 
-from friqa.smic.attention import SMICAttention, attention_grid, combine_grids, min_max_normalize
+from friqa.smic.attention import (
+    SMICAttention,
+    attention_grid,
+    attention_grids,
+    combine_grids,
+    min_max_normalize,
+)
 from friqa.smic.deepwsd_smic import DeepWSDSMIC, deepwsd_smic
 from friqa.smic.dists_smic import DISTSSMIC, dists_smic
 from friqa.smic.lpips_smic import LPIPSSMIC, lpips_smic
@@ -30,6 +36,7 @@ from friqa.smic.wrapper import (
 __all__ = [
     "SMICAttention",
     "attention_grid",
+    "attention_grids",
     "combine_grids",
     "min_max_normalize",
     "projection_weights",

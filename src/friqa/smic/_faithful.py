@@ -16,8 +16,8 @@ arXiv 2408.09920; KANGX99/SMIC, ``smic-pytorch``, commit 6736abe). They share:
   attention;
 * **the attention**: per SMIC stage (relu3_3 and relu4_3), the seeded random
   projections, ``k x k`` patches with stride ``s`` and ``1 - mean MIC`` per
-  patch (:func:`friqa.smic.attention.attention_grid`, one batched MIC call per
-  stage). MIC depends on ranks only, so the attention is a constant weight
+  patch (:func:`friqa.smic.attention.attention_grids`, one batched MIC call for
+  both stages). MIC depends on ranks only, so the attention is a constant weight
   without gradient.
 
 The reference scores one pair at a time; here every step is batched, and a
@@ -36,7 +36,7 @@ from friqa.backbone import get_vgg16
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, Metric, MetricResult
 from friqa.ops.resize import smic_prepare
-from friqa.smic.attention import attention_grid
+from friqa.smic.attention import attention_grids
 from friqa.smic.projections import projection_weights
 
 __all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE"]
@@ -109,18 +109,15 @@ class FaithfulSMICMetric(Metric):
         self, ref_feats: Mapping[str, Tensor], dist_feats: Mapping[str, Tensor]
     ) -> dict[str, Tensor]:
         """``1 - mean MIC`` per patch for each SMIC stage, ``(N, gh, gw)`` float64, no gradient."""
-        return {
-            s: attention_grid(
-                ref_feats[s],
-                dist_feats[s],
-                self.projection(s),
-                patch_size=self.patch_size,
-                stride=self.stride,
-                alpha=0.5,
-                c=10.0,
-            )
-            for s in SMIC_STAGES
-        }
+        return attention_grids(
+            ref_feats,
+            dist_feats,
+            {s: self.projection(s) for s in SMIC_STAGES},
+            patch_size=self.patch_size,
+            stride=self.stride,
+            alpha=0.5,
+            c=10.0,
+        )
 
     def _encode_ref(self, ref: Tensor) -> dict[str, Any]:
         x = self.prepare(ref)

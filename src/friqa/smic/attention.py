@@ -14,8 +14,8 @@ c 10: the MINE settings of the reference). The attention of a patch is ``1 -``
 the mean MIC over projections: high where the distortion destroyed the
 dependence between the two images, low where it did not.
 
-All patches and projections of all images of a batch go to the MIC engine in
-one call per stage; nothing loops over patches.
+All patches and projections of all stages and images of a batch go to the MIC
+engine in one call; nothing loops over patches.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from friqa.validation import check_pair
 __all__ = [
     "SMICAttention",
     "attention_grid",
+    "attention_grids",
     "patch_vectors",
     "combine_grids",
     "min_max_normalize",
@@ -65,6 +66,79 @@ def patch_vectors(x: Tensor, patch_size: int, stride: int) -> Tensor:
     return cols.view(n, ch, patch_size * patch_size, -1).permute(0, 3, 1, 2)
 
 
+def _check_stage(ref_feat: Tensor, dist_feat: Tensor, projection: Tensor) -> None:
+    if ref_feat.shape != dist_feat.shape:
+        raise InputError(
+            f"SMIC needs features of equal shape, got {tuple(ref_feat.shape)} and "
+            f"{tuple(dist_feat.shape)}"
+        )
+    if ref_feat.ndim != 4:
+        raise InputError(f"SMIC needs (N, C, h, w) features, got shape {tuple(ref_feat.shape)}")
+    ch = ref_feat.shape[1]
+    if projection.ndim != 2 or projection.shape[1] != ch:
+        raise InputError(
+            f"projection of shape {tuple(projection.shape)} does not fit {ch}-channel features"
+        )
+
+
+def attention_grids(
+    ref_feats: Mapping[str, Tensor],
+    dist_feats: Mapping[str, Tensor],
+    projections: Mapping[str, Tensor],
+    *,
+    patch_size: int = 7,
+    stride: int = 7,
+    alpha: float = 0.5,
+    c: float = 10.0,
+) -> dict[str, Tensor]:
+    """SMIC attention of several stages: ``1 - mean MIC`` per patch, ``(N, gh, gw)`` float64.
+
+    The patches of every stage, projection and image go to the MIC engine in a
+    single call (they all hold ``k * k`` values), so the engine's fixed cost per
+    call is paid once per batch.
+
+    Args:
+        ref_feats, dist_feats: stage -> reference / distorted features ``(N, C, h, w)``.
+        projections: stage -> ``(P, C)`` projection matrix (see :func:`projection_weights`);
+            its keys are the stages computed, in order.
+        patch_size: ``k``; the MIC sample size is ``k * k``.
+        stride: ``s``.
+        alpha, c: MIC parameters (the reference's MINE uses 0.5 and 10).
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> ref = {"a": torch.rand(2, 8, 12, 12, generator=g)}
+        >>> dist = {"a": ref["a"] + 0.3 * torch.rand(2, 8, 12, 12, generator=g)}
+        >>> out = attention_grids(ref, dist, {"a": torch.randn(4, 8, generator=g)}, patch_size=4,
+        ...                       stride=4)
+        >>> out["a"].shape, out["a"].dtype
+        (torch.Size([2, 3, 3]), torch.float64)
+    """
+    xs, ys, shapes = [], [], []
+    with torch.no_grad():  # MIC depends on ranks only: no gradient exists
+        for stage, projection in projections.items():
+            ref_feat, dist_feat = ref_feats[stage].detach(), dist_feats[stage].detach()
+            _check_stage(ref_feat, dist_feat, projection)
+            n, _, h, w = ref_feat.shape
+            gh, gw = grid_shape(h, w, patch_size, stride)
+            weight = projection.to(device=ref_feat.device, dtype=ref_feat.dtype)[:, :, None, None]
+            both = F.conv2d(torch.cat([ref_feat, dist_feat]), weight)
+            patches = patch_vectors(both, patch_size, stride)  # (2N, L, P, k*k)
+            xs.append(patches[n:].reshape(-1, patch_size * patch_size))
+            ys.append(patches[:n].reshape(-1, patch_size * patch_size))
+            shapes.append((stage, n, gh, gw, projection.shape[0]))
+        if not shapes:
+            return {}
+        scores = mic(torch.cat(xs), torch.cat(ys), alpha=alpha, c=c)
+    out: dict[str, Tensor] = {}
+    lo = 0
+    for stage, n, gh, gw, p in shapes:
+        part = scores[lo : lo + n * gh * gw * p].view(n, gh * gw, p)
+        lo += n * gh * gw * p
+        out[stage] = (1.0 - part.mean(dim=-1)).view(n, gh, gw)
+    return out
+
+
 def attention_grid(
     ref_feat: Tensor,
     dist_feat: Tensor,
@@ -85,23 +159,15 @@ def attention_grid(
         stride: ``s``.
         alpha, c: MIC parameters (the reference's MINE uses 0.5 and 10).
     """
-    if ref_feat.shape != dist_feat.shape:
-        raise InputError(
-            f"SMIC needs features of equal shape, got {tuple(ref_feat.shape)} and "
-            f"{tuple(dist_feat.shape)}"
-        )
-    n, ch, h, w = ref_feat.shape
-    if projection.ndim != 2 or projection.shape[1] != ch:
-        raise InputError(
-            f"projection of shape {tuple(projection.shape)} does not fit {ch}-channel features"
-        )
-    gh, gw = grid_shape(h, w, patch_size, stride)
-    weight = projection.to(device=ref_feat.device, dtype=ref_feat.dtype)[:, :, None, None]
-    with torch.no_grad():  # MIC depends on ranks only: no gradient exists
-        both = F.conv2d(torch.cat([ref_feat, dist_feat]).detach(), weight)
-        patches = patch_vectors(both, patch_size, stride)  # (2N, L, P, k*k)
-        scores = mic(patches[n:], patches[:n], alpha=alpha, c=c)  # (N, L, P)
-    return (1.0 - scores.mean(dim=-1)).view(n, gh, gw)
+    return attention_grids(
+        {"stage": ref_feat},
+        {"stage": dist_feat},
+        {"stage": projection},
+        patch_size=patch_size,
+        stride=stride,
+        alpha=alpha,
+        c=c,
+    )["stage"]
 
 
 def combine_grids(grids: Sequence[Tensor], size: Sequence[int] | None = None) -> Tensor:
@@ -201,18 +267,15 @@ class SMICAttention(nn.Module):
         self, ref_feats: Mapping[str, Tensor], dist_feats: Mapping[str, Tensor]
     ) -> dict[str, Tensor]:
         """Per-stage attention grids ``(N, gh, gw)`` from precomputed features."""
-        return {
-            s: attention_grid(
-                ref_feats[s],
-                dist_feats[s],
-                self._proj[s],
-                patch_size=self.patch_size,
-                stride=self.stride,
-                alpha=self.alpha,
-                c=self.c,
-            )
-            for s in self.stages
-        }
+        return attention_grids(
+            ref_feats,
+            dist_feats,
+            {s: self._proj[s] for s in self.stages},
+            patch_size=self.patch_size,
+            stride=self.stride,
+            alpha=self.alpha,
+            c=self.c,
+        )
 
     def forward(
         self, ref: Tensor, dist: Tensor, size: Sequence[int] | None = None

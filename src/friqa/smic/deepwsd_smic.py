@@ -62,7 +62,6 @@ from friqa.metrics.deepwsd import (
 from friqa.metrics.registry import register_metric
 from friqa.ops.resize import deepwsd_prepare
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
-from friqa.smic.attention import attention_grid
 
 __all__ = ["DeepWSDSMIC", "deepwsd_smic", "DEEPWSD_SMIC_INFO", "patch_layer_terms"]
 
@@ -179,12 +178,9 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         summands: dict[str, Tensor] = {}
         for k in GLOBAL_LAYERS:
             summands[k] = torch.log(deepwsd_layer_term(rf[k], df[k], window) + 1)
-        grids: dict[str, Tensor] = {}
+        grids = self.attention_grids(rf, df)
         raw: dict[str, Tensor] = {}
         for k in SMIC_STAGES:
-            grids[k] = attention_grid(
-                rf[k], df[k], self.projection(k), patch_size=4, stride=4, alpha=0.5, c=10.0
-            )
             raw[k] = patch_layer_terms(rf[k], df[k], 4)
             summands[k] = (raw[k].to(grids[k].dtype) * grids[k]).sum(dim=(1, 2))
         order = (*GLOBAL_LAYERS, *SMIC_STAGES)  # the reference's order of summation
