@@ -11,8 +11,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import friqa.mic.engine as engine
 from friqa.exceptions import InputError
-from friqa.mic import grid_plan, mic, mic_reference
+from friqa.mic import clear_workspace, grid_plan, mic, mic_reference
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,38 @@ def test_fixture_results_do_not_depend_on_chunking_or_point_order(
     # any batch shape
     assert torch.equal(mic(x[:300].view(3, 100, -1), y[:300].view(3, 100, -1), alpha=0.5,
                            c=10.0), whole[:300].view(3, 100))
+
+
+def test_kept_workspace_never_changes_results(fixture_pairs: dict[str, np.ndarray]) -> None:
+    """Scratch memory kept between calls of other sizes, n and dtypes leaves no trace."""
+    fx = fixture_pairs
+    idx = [i for i, k in enumerate(fx["kind"]) if k == "vgg_stage3"][:400]
+    x, y = _stack(fx, idx)
+    clear_workspace()
+    fresh = mic(x, y, alpha=0.5, c=10.0)
+    g = torch.Generator().manual_seed(3)
+    mic(torch.randn(1000, 16, generator=g), torch.randn(1000, 16, generator=g))
+    mic(torch.randn(3000, 49, generator=g), torch.randn(3000, 49, generator=g), alpha=0.5, c=10.0)
+    assert torch.equal(mic(x[:50].float(), y[:50].float(), alpha=0.5, c=10.0), fresh[:50])
+    assert torch.equal(mic(x, y, alpha=0.5, c=10.0), fresh)
+    clear_workspace()
+    assert torch.equal(mic(x, y, alpha=0.5, c=10.0), fresh)
+
+
+def test_row_buckets_of_the_column_search_do_not_change_results(
+    fixture_pairs: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searching rows in buckets of similar superclump counts = one search over all rows."""
+    fx = fixture_pairs
+    for kinds, alpha, c in ((("vgg_stage3", "vgg_stage4"), 0.5, 10.0), (("gauss49",), 0.6, 15.0)):
+        idx = [i for i, k in enumerate(fx["kind"]) if k in kinds and fx["length"][i] == 49]
+        x, y = _stack(fx, idx)
+        assert len(engine._bucket_caps(min(49, grid_plan(49, alpha, c)[0][2]), 3)) == 3
+        bucketed = mic(x, y, alpha=alpha, c=c)
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "_bucket_caps", lambda n_groups, m: [n_groups])
+            single = mic(x, y, alpha=alpha, c=c)
+        torch.testing.assert_close(bucketed, single, rtol=0, atol=1e-15)
 
 
 # ---------------------------------------------------------------- cross-check vs the reference

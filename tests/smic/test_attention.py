@@ -15,6 +15,7 @@ from friqa.ops.resize import smic_prepare
 from friqa.smic.attention import (
     SMICAttention,
     attention_grid,
+    attention_grids,
     combine_grids,
     grid_shape,
     min_max_normalize,
@@ -50,6 +51,22 @@ def test_attention_grid_equals_reference_mic_per_patch() -> None:
                 b = pd[n, :, 3 * i : 3 * i + 4, 3 * j : 3 * j + 4].flatten(1).double().numpy()
                 want = 1 - np.mean([mic_reference(a[k], b[k], 0.5, 10) for k in range(3)])
                 assert abs(grid[n, i, j].item() - want) < 1e-12
+
+
+def test_several_stages_in_one_call_equal_one_call_per_stage() -> None:
+    g = torch.Generator().manual_seed(5)
+    ref = {"a": torch.rand(2, 6, 13, 15, generator=g), "b": torch.rand(2, 9, 8, 9, generator=g)}
+    dist = {k: v + 0.3 * torch.rand(v.shape, generator=g) for k, v in ref.items()}
+    proj = {"a": torch.randn(4, 6, generator=g), "b": torch.randn(5, 9, generator=g)}
+    both = attention_grids(ref, dist, proj, patch_size=4, stride=3)
+    assert list(both) == ["a", "b"]
+    for k in ("a", "b"):
+        one = attention_grid(ref[k], dist[k], proj[k], patch_size=4, stride=3)
+        assert torch.equal(both[k], one)
+    assert both["b"].shape == (2, 2, 2)
+    assert attention_grids(ref, dist, {}) == {}
+    with pytest.raises(InputError, match="does not fit"):
+        attention_grids(ref, dist, {"a": proj["b"]})
 
 
 def test_combine_and_normalise() -> None:

@@ -114,7 +114,9 @@ def attention_grids(
         >>> out["a"].shape, out["a"].dtype
         (torch.Size([2, 3, 3]), torch.float64)
     """
-    xs, ys, shapes = [], [], []
+    xs: list[Tensor] = []
+    ys: list[Tensor] = []
+    shapes: list[tuple[str, int, int, int, int]] = []
     with torch.no_grad():  # MIC depends on ranks only: no gradient exists
         for stage, projection in projections.items():
             ref_feat, dist_feat = ref_feats[stage].detach(), dist_feats[stage].detach()
@@ -122,10 +124,9 @@ def attention_grids(
             n, _, h, w = ref_feat.shape
             gh, gw = grid_shape(h, w, patch_size, stride)
             weight = projection.to(device=ref_feat.device, dtype=ref_feat.dtype)[:, :, None, None]
-            both = F.conv2d(torch.cat([ref_feat, dist_feat]), weight)
-            patches = patch_vectors(both, patch_size, stride)  # (2N, L, P, k*k)
-            xs.append(patches[n:].reshape(-1, patch_size * patch_size))
-            ys.append(patches[:n].reshape(-1, patch_size * patch_size))
+            for feat, samples in ((dist_feat, xs), (ref_feat, ys)):  # no copy of the features
+                patches = patch_vectors(F.conv2d(feat, weight), patch_size, stride)  # (N, L, P, kk)
+                samples.append(patches.reshape(-1, patch_size * patch_size))
             shapes.append((stage, n, gh, gw, projection.shape[0]))
         if not shapes:
             return {}

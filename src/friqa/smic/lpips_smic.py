@@ -78,6 +78,7 @@ def patch_sums(x: Tensor, patch_size: int, stride: int) -> Tensor:
     that do not fit are dropped).
 
     Example:
+        >>> import torch
         >>> patch_sums(torch.ones(1, 2, 9, 9), 3, 3)
         tensor([[[18., 18., 18.],
                  [18., 18., 18.],
