@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from metric_checks import load_rgb
 from PIL import Image
 
 from friqa.exceptions import InputError
@@ -27,8 +28,7 @@ REL_TOL = 1e-5
 
 def _load(path: Path) -> torch.Tensor:
     """(3, H, W) float32 in [0, 1], as torchvision's ToTensor on a PIL RGB image."""
-    arr = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
-    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+    return load_rgb(path)[0]
 
 
 def _rand(*shape: int, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 import ot
 import pytest
 import torch
-from PIL import Image
+from metric_checks import load_rgb
 
 from friqa.exceptions import InputError
 from friqa.metrics.deepwsd import (
@@ -186,11 +186,6 @@ def test_pool_factor_window_downsample_output() -> None:
 
 
 # --- the metric ---------------------------------------------------------------------------
-def _load(path: Path) -> torch.Tensor:
-    arr = np.asarray(Image.open(path).convert("RGB"))
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float()[None] / 255
-
-
 def test_official_scores(
     shared_dir: Path, official_scores: dict[str, Any], vgg_weights_path: Path
 ) -> None:
@@ -199,8 +194,8 @@ def test_official_scores(
     for name, pair in official_scores["pairs"].items():
         if "deepwsd" not in pair:
             continue
-        ref = _load(shared_dir / "data" / pair["ref"])
-        dist = _load(shared_dir / "data" / pair["dist"])
+        ref = load_rgb(shared_dir / "data" / pair["ref"])
+        dist = load_rgb(shared_dir / "data" / pair["dist"])
         with torch.no_grad():
             got = metric(ref, dist)
         assert got.shape == (1,)

@@ -19,8 +19,20 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from metric_checks import (
+    check_batch_equals_loop,
+    check_data_range,
+    check_deterministic,
+    check_directional_derivative,
+    check_encoded_reference,
+    check_float64_follows_input_dtype,
+    check_gradients_finite,
+    check_official_scores,
+    finite_gradient,
+    load_rgb,
+    random_images,
+)
 from oracle_packages import stand_in_torchvision
-from PIL import Image
 
 from friqa.exceptions import InputError
 from friqa.metrics import create_metric, metric_info
@@ -36,16 +48,6 @@ from friqa.metrics.dists import (
 from friqa.weights import load_shipped, shipped_file
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _load(path: Path) -> torch.Tensor:
-    arr = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
-    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
-
-
-def _rand(n: int, h: int, w: int, seed: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(n, 3, h, w, generator=g, dtype=dtype)
 
 
 def _spec_structure_texture(
@@ -91,21 +93,7 @@ def oracle(vgg_weights_path: Path) -> Any:
 @pytest.mark.slow
 def test_official_scores(metric: DISTS, official_scores: dict[str, Any], shared_data: Path) -> None:
     """DISTS_pytorch 0.1 scores of the real pairs (full size, [0, 1]) to 1e-4 relative."""
-    by_ref: dict[str, list[tuple[str, str, float]]] = {}
-    for name, entry in official_scores["pairs"].items():
-        if "dists" in entry:
-            by_ref.setdefault(entry["ref"], []).append((name, entry["dist"], entry["dists"]))
-    assert sum(len(v) for v in by_ref.values()) >= 6
-    errors: dict[str, float] = {}
-    with torch.no_grad():
-        for ref_path, items in by_ref.items():
-            enc = metric.encode_ref(_load(shared_data / ref_path))
-            dist = torch.cat([_load(shared_data / d) for _, d, _ in items])
-            got = metric.compute_encoded(enc, dist).score
-            for (name, _, want), value in zip(items, got.tolist(), strict=True):
-                errors[name] = abs(value - want) / abs(want)
-    worst = max(errors.values())
-    assert worst < 1e-4, errors
+    check_official_scores(metric, official_scores, shared_data, "dists", rtol=1e-4)
 
 
 # --- the reference package as oracle ---------------------------------------------------------
@@ -123,14 +111,16 @@ def _compare_with_oracle(metric: DISTS, oracle: Any, ref: torch.Tensor, dist: to
 
 
 def test_matches_dists_package_random(metric: DISTS, oracle: Any) -> None:
-    ref, dist = _rand(2, 64, 96, seed=1), _rand(2, 64, 96, seed=2)
+    ref, dist = random_images(2, 64, 96, seed=1), random_images(2, 64, 96, seed=2)
     _compare_with_oracle(metric, oracle, ref, dist)
-    _compare_with_oracle(metric, oracle, ref, (ref + 0.05 * _rand(2, 64, 96, seed=3)).clamp(0, 1))
+    _compare_with_oracle(
+        metric, oracle, ref, (ref + 0.05 * random_images(2, 64, 96, seed=3)).clamp(0, 1)
+    )
 
 
 def test_matches_dists_package_real(metric: DISTS, oracle: Any, shared_data: Path) -> None:
-    ref = _load(shared_data / "pairs" / "smic" / "Img2_ref.png")[..., 120:248, 100:260]
-    dist = _load(shared_data / "pairs" / "smic" / "Img2_dist.png")[..., 120:248, 100:260]
+    ref = load_rgb(shared_data / "pairs" / "smic" / "Img2_ref.png")[..., 120:248, 100:260]
+    dist = load_rgb(shared_data / "pairs" / "smic" / "Img2_dist.png")[..., 120:248, 100:260]
     _compare_with_oracle(metric, oracle, ref, dist)
 
 
@@ -177,7 +167,7 @@ def test_structure_texture_follow_the_definition() -> None:
 
 def test_score_from_the_definition(metric: DISTS, vgg_weights_path: Path) -> None:
     """Score = 1 - sum alpha S1 - sum beta S2 over the six feature sets, in float64 NumPy."""
-    ref, dist = _rand(1, 48, 64, seed=5), _rand(1, 48, 64, seed=6)
+    ref, dist = random_images(1, 48, 64, seed=5), random_images(1, 48, 64, seed=6)
     fr = dists_features(ref, vgg_weights_path)
     fd = dists_features(dist, vgg_weights_path)
     raw = load_shipped("dists_alpha_beta.pt")
@@ -222,14 +212,14 @@ def test_alpha_beta_normalised_and_bound() -> None:
 
 
 def test_identical_images_score_zero(metric: DISTS) -> None:
-    x = _rand(2, 40, 56, seed=7)
+    x = random_images(2, 40, 56, seed=7)
     score = metric(x, x.clone())
     assert score.shape == (2,)
     assert float(score.abs().max()) < 1e-6
 
 
 def test_no_map(metric: DISTS, vgg_weights_path: Path) -> None:
-    x = _rand(1, 32, 32, seed=8)
+    x = random_images(1, 32, 32, seed=8)
     assert not metric_info("dists").returns_map
     with pytest.raises(InputError, match="map"):
         metric.compute(x, x, return_map=True)
@@ -238,80 +228,59 @@ def test_no_map(metric: DISTS, vgg_weights_path: Path) -> None:
 
 
 def test_batch_equals_loop(metric: DISTS) -> None:
-    ref, dist = _rand(3, 48, 64, seed=9), _rand(3, 48, 64, seed=10)
-    batch = metric(ref, dist)
-    loop = torch.cat([metric(ref[i : i + 1], dist[i : i + 1]) for i in range(3)])
-    torch.testing.assert_close(batch, loop, rtol=1e-5, atol=1e-7)
+    ref, dist = random_images(3, 48, 64, seed=9), random_images(3, 48, 64, seed=10)
+    check_batch_equals_loop(metric, ref, dist, rtol=1e-5, atol=1e-7)
 
 
 def test_encoded_reference_is_reused(metric: DISTS) -> None:
-    ref = _rand(1, 48, 64, seed=11)
-    dist = _rand(2, 48, 64, seed=12)
-    enc = metric.encode_ref(ref)
-    got = metric.compute_encoded(enc, dist).score
-    want = metric(ref.expand(2, -1, -1, -1), dist)
-    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    ref = random_images(1, 48, 64, seed=11)
+    dist = random_images(2, 48, 64, seed=12)
+    check_encoded_reference(metric, ref, dist, rtol=1e-5, atol=1e-7)
 
 
 def test_deterministic(metric: DISTS) -> None:
-    ref, dist = _rand(1, 40, 40, seed=13), _rand(1, 40, 40, seed=14)
-    assert torch.equal(metric(ref, dist), metric(ref, dist))
+    ref, dist = random_images(1, 40, 40, seed=13), random_images(1, 40, 40, seed=14)
+    check_deterministic(metric, ref, dist)
 
 
 def test_gradients_finite_on_random_and_identical_inputs(metric: DISTS) -> None:
-    ref = _rand(1, 32, 32, seed=15)
-    dist = _rand(1, 32, 32, seed=16).requires_grad_(True)
-    metric(ref, dist).sum().backward()
-    assert dist.grad is not None and bool(torch.isfinite(dist.grad).all())
-    assert float(dist.grad.abs().sum()) > 0
-    same = ref.clone().requires_grad_(True)
-    metric(ref, same).sum().backward()
-    assert same.grad is not None and bool(torch.isfinite(same.grad).all())
+    ref, dist = random_images(1, 32, 32, seed=15), random_images(1, 32, 32, seed=16)
+    check_gradients_finite(metric, ref, dist)
     # flat (constant) images: zero variances everywhere in the image layer
     flat = torch.full((1, 3, 32, 32), 0.5)
-    flat_d = flat.clone().requires_grad_(True)
-    metric(flat, flat_d).sum().backward()
-    assert flat_d.grad is not None and bool(torch.isfinite(flat_d.grad).all())
+    finite_gradient(metric, flat, flat)
 
 
 def test_gradient_matches_finite_differences(metric: DISTS) -> None:
-    ref = _rand(1, 32, 32, seed=17, dtype=torch.float64)
-    dist = (0.3 + 0.4 * _rand(1, 32, 32, seed=18, dtype=torch.float64)).requires_grad_(True)
-    metric(ref, dist).sum().backward()
-    assert dist.grad is not None
-    g = torch.Generator().manual_seed(19)
-    v = torch.randn(dist.shape, generator=g, dtype=torch.float64)
+    ref = random_images(1, 32, 32, seed=17, dtype=torch.float64)
+    dist = 0.3 + 0.4 * random_images(1, 32, 32, seed=18, dtype=torch.float64)
     # small steps: ReLU kinks and the near-zero variances of deep channels (c2 = 1e-6)
     # make DISTS strongly non-linear at the 1e-6 scale on a 32x32 image
-    h = 1e-7
-    with torch.no_grad():
-        fd = (metric(ref, dist + h * v) - metric(ref, dist - h * v)) / (2 * h)
-    torch.testing.assert_close((dist.grad * v).sum(), fd.sum(), rtol=1e-4, atol=1e-10)
+    check_directional_derivative(metric, ref, dist, h=1e-7, seed=19, rtol=1e-4, atol=1e-10)
 
 
 def test_float64_follows_input_dtype(metric: DISTS) -> None:
-    ref, dist = _rand(1, 40, 48, seed=20), _rand(1, 40, 48, seed=21)
-    s32 = metric(ref, dist)
-    s64 = metric(ref.double(), dist.double())
-    assert s64.dtype == torch.float64
-    torch.testing.assert_close(s64.float(), s32, rtol=1e-4, atol=1e-6)
+    ref, dist = random_images(1, 40, 48, seed=20), random_images(1, 40, 48, seed=21)
+    check_float64_follows_input_dtype(metric, ref, dist, rtol=1e-4, atol=1e-6)
 
 
 def test_data_range(vgg_weights_path: Path, metric: DISTS) -> None:
-    ref, dist = _rand(1, 40, 48, seed=22), _rand(1, 40, 48, seed=23)
-    scaled = DISTS(weights=vgg_weights_path, data_range=255.0)(ref * 255, dist * 255)
-    torch.testing.assert_close(scaled, metric(ref, dist), rtol=1e-5, atol=1e-7)
+    ref, dist = random_images(1, 40, 48, seed=22), random_images(1, 40, 48, seed=23)
+    scaled = DISTS(weights=vgg_weights_path, data_range=255.0)
+    check_data_range(metric, scaled, ref, dist, rtol=1e-5, atol=1e-7)
 
 
 def test_wrong_sizes_raise(metric: DISTS) -> None:
     with pytest.raises(InputError, match="same shape"):
-        metric(_rand(1, 32, 32, seed=0), _rand(1, 40, 32, seed=0))
+        metric(random_images(1, 32, 32, seed=0), random_images(1, 40, 32, seed=0))
     with pytest.raises(InputError, match="same shape"):
-        metric.compute_encoded(metric.encode_ref(_rand(1, 32, 32, seed=0)), _rand(1, 32, 36, 0))
+        metric.compute_encoded(
+            metric.encode_ref(random_images(1, 32, 32, seed=0)), random_images(1, 32, 36, 0)
+        )
 
 
 def test_function_form_and_registry(vgg_weights_path: Path, metric: DISTS) -> None:
-    ref, dist = _rand(2, 40, 48, seed=24), _rand(2, 40, 48, seed=25)
+    ref, dist = random_images(2, 40, 48, seed=24), random_images(2, 40, 48, seed=25)
     assert torch.equal(dists(ref, dist, weights=vgg_weights_path), metric(ref, dist))
     info = metric_info("dists")
     assert info.lower_better and info.differentiable and info.needs_weights

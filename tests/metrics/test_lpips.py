@@ -16,11 +16,21 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
+from metric_checks import (
+    check_batch_equals_loop,
+    check_data_range,
+    check_deterministic,
+    check_directional_derivative,
+    check_encoded_reference,
+    check_float64_follows_input_dtype,
+    check_gradients_finite,
+    check_official_scores,
+    load_rgb,
+    random_images,
+)
 from oracle_packages import stand_in_torchvision
-from PIL import Image
 from torch import nn
 
 import friqa.weights as friqa_weights
@@ -38,19 +48,6 @@ from friqa.metrics.lpips import (
     normalize_channels,
 )
 from friqa.weights import SHIPPED_SHA256, load_shipped, shipped_file
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _load(path: Path) -> torch.Tensor:
-    arr = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
-    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
-
-
-def _rand(n: int, h: int, w: int, seed: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(n, 3, h, w, generator=g, dtype=dtype)
-
 
 # --- fixtures ----------------------------------------------------------------------------
 
@@ -85,21 +82,7 @@ def _lpips_package_file() -> Path:
 @pytest.mark.slow
 def test_official_scores(metric: LPIPS, official_scores: dict[str, Any], shared_data: Path) -> None:
     """lpips 0.1.4 scores of the real pairs (full size, [0, 1]) to 1e-4 relative."""
-    by_ref: dict[str, list[tuple[str, str, float]]] = {}
-    for name, entry in official_scores["pairs"].items():
-        if "lpips_vgg" in entry:
-            by_ref.setdefault(entry["ref"], []).append((name, entry["dist"], entry["lpips_vgg"]))
-    assert sum(len(v) for v in by_ref.values()) >= 6
-    errors: dict[str, float] = {}
-    with torch.no_grad():
-        for ref_path, items in by_ref.items():
-            enc = metric.encode_ref(_load(shared_data / ref_path))
-            dist = torch.cat([_load(shared_data / d) for _, d, _ in items])
-            got = metric.compute_encoded(enc, dist).score
-            for (name, _, want), value in zip(items, got.tolist(), strict=True):
-                errors[name] = abs(value - want) / abs(want)
-    worst = max(errors.values())
-    assert worst < 1e-4, errors
+    check_official_scores(metric, official_scores, shared_data, "lpips_vgg", rtol=1e-4)
 
 
 # --- the reference package as oracle ---------------------------------------------------------
@@ -124,17 +107,19 @@ def _compare_with_oracle(
 
 
 def test_matches_lpips_package_random(metric: LPIPS, oracle: tuple[nn.Module, nn.Module]) -> None:
-    ref, dist = _rand(2, 64, 96, seed=1), _rand(2, 64, 96, seed=2)
+    ref, dist = random_images(2, 64, 96, seed=1), random_images(2, 64, 96, seed=2)
     _compare_with_oracle(metric, oracle, ref, dist)
     # a milder distortion as well (dist close to ref)
-    _compare_with_oracle(metric, oracle, ref, (ref + 0.05 * _rand(2, 64, 96, seed=3)).clamp(0, 1))
+    _compare_with_oracle(
+        metric, oracle, ref, (ref + 0.05 * random_images(2, 64, 96, seed=3)).clamp(0, 1)
+    )
 
 
 def test_matches_lpips_package_real(
     metric: LPIPS, oracle: tuple[nn.Module, nn.Module], shared_data: Path
 ) -> None:
-    ref = _load(shared_data / "pairs" / "kadid" / "I47.png")[..., 100:228, 150:310]
-    dist = _load(shared_data / "pairs" / "kadid" / "I47_03_05.png")[..., 100:228, 150:310]
+    ref = load_rgb(shared_data / "pairs" / "kadid" / "I47.png")[..., 100:228, 150:310]
+    dist = load_rgb(shared_data / "pairs" / "kadid" / "I47_03_05.png")[..., 100:228, 150:310]
     _compare_with_oracle(metric, oracle, ref, dist)
 
 
@@ -176,7 +161,7 @@ def test_normalize_channels_definition_and_zero_vectors() -> None:
 
 
 def test_layer_maps_and_linear_are_the_weighted_channel_sum(vgg_weights_path: Path) -> None:
-    ref, dist = _rand(1, 32, 48, seed=4), _rand(1, 32, 48, seed=5)
+    ref, dist = random_images(1, 32, 48, seed=4), random_images(1, 32, 48, seed=5)
     fr, fd = lpips_features(ref, vgg_weights_path), lpips_features(dist, vgg_weights_path)
     w = lpips_linear_weights()
     maps = lpips_layer_maps(fr, fd, w)
@@ -200,7 +185,7 @@ def test_layer_maps_and_linear_are_the_weighted_channel_sum(vgg_weights_path: Pa
 
 
 def test_identical_images_score_zero_and_zero_map(metric: LPIPS) -> None:
-    x = _rand(2, 40, 56, seed=6)
+    x = random_images(2, 40, 56, seed=6)
     res = metric.compute(x, x.clone(), return_map=True)
     assert res.score.shape == (2,)
     assert bool((res.score == 0).all())
@@ -208,7 +193,7 @@ def test_identical_images_score_zero_and_zero_map(metric: LPIPS) -> None:
 
 
 def test_map_is_nonnegative_and_its_mean_tracks_the_score(metric: LPIPS) -> None:
-    ref, dist = _rand(2, 64, 80, seed=7), _rand(2, 64, 80, seed=8)
+    ref, dist = random_images(2, 64, 80, seed=7), random_images(2, 64, 80, seed=8)
     res = metric.compute(ref, dist, return_map=True)
     assert res.map is not None and bool((res.map >= 0).all())
     torch.testing.assert_close(res.map.mean((1, 2, 3)), res.score, rtol=0.1, atol=0)
@@ -216,46 +201,29 @@ def test_map_is_nonnegative_and_its_mean_tracks_the_score(metric: LPIPS) -> None
 
 
 def test_batch_equals_loop(metric: LPIPS) -> None:
-    ref, dist = _rand(3, 48, 64, seed=9), _rand(3, 48, 64, seed=10)
-    batch = metric.compute(ref, dist, return_map=True)
-    for i in range(3):
-        one = metric.compute(ref[i : i + 1], dist[i : i + 1], return_map=True)
-        torch.testing.assert_close(batch.score[i : i + 1], one.score, rtol=1e-5, atol=1e-8)
-        assert batch.map is not None and one.map is not None
-        torch.testing.assert_close(batch.map[i : i + 1], one.map, rtol=1e-5, atol=1e-8)
+    ref, dist = random_images(3, 48, 64, seed=9), random_images(3, 48, 64, seed=10)
+    check_batch_equals_loop(metric, ref, dist, rtol=1e-5, atol=1e-8, with_map=True)
 
 
 def test_encoded_reference_is_reused(metric: LPIPS) -> None:
-    ref = _rand(1, 48, 64, seed=11)
-    dist = _rand(2, 48, 64, seed=12)
-    enc = metric.encode_ref(ref)
-    got = metric.compute_encoded(enc, dist).score
-    want = metric(ref.expand(2, -1, -1, -1), dist)
-    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-8)
+    ref = random_images(1, 48, 64, seed=11)
+    dist = random_images(2, 48, 64, seed=12)
+    check_encoded_reference(metric, ref, dist, rtol=1e-5, atol=1e-8)
     with pytest.raises(InputError):
-        metric.compute_encoded(enc, _rand(2, 48, 60, seed=13))
+        metric.compute_encoded(metric.encode_ref(ref), random_images(2, 48, 60, seed=13))
 
 
 def test_deterministic(metric: LPIPS) -> None:
-    ref, dist = _rand(1, 40, 40, seed=14), _rand(1, 40, 40, seed=15)
-    a = metric.compute(ref, dist, return_map=True)
-    b = metric.compute(ref, dist, return_map=True)
-    assert torch.equal(a.score, b.score)
-    assert a.map is not None and b.map is not None and torch.equal(a.map, b.map)
+    ref, dist = random_images(1, 40, 40, seed=14), random_images(1, 40, 40, seed=15)
+    check_deterministic(metric, ref, dist, with_map=True)
 
 
 def test_gradients_finite_on_random_and_identical_inputs(metric: LPIPS) -> None:
-    ref = _rand(1, 32, 32, seed=16)
-    dist = _rand(1, 32, 32, seed=17).requires_grad_(True)
-    metric(ref, dist).sum().backward()
-    assert dist.grad is not None and bool(torch.isfinite(dist.grad).all())
-    assert float(dist.grad.abs().sum()) > 0
-    same = ref.clone().requires_grad_(True)
-    metric(ref, same).sum().backward()
-    assert same.grad is not None and bool(torch.isfinite(same.grad).all())
-    assert float(same.grad.abs().max()) == 0.0  # a minimum of the distance
+    ref = random_images(1, 32, 32, seed=16)
+    at_ref = check_gradients_finite(metric, ref, random_images(1, 32, 32, seed=17))
+    assert float(at_ref.abs().max()) == 0.0  # a minimum of the distance
     # through the map as well
-    dist2 = _rand(1, 32, 32, seed=18).requires_grad_(True)
+    dist2 = random_images(1, 32, 32, seed=18).requires_grad_(True)
     res = metric.compute(ref, dist2, return_map=True)
     assert res.map is not None
     res.map.sum().backward()
@@ -263,44 +231,34 @@ def test_gradients_finite_on_random_and_identical_inputs(metric: LPIPS) -> None:
 
 
 def test_gradient_matches_finite_differences(metric: LPIPS) -> None:
-    ref = _rand(1, 32, 32, seed=19, dtype=torch.float64)
-    dist = (0.3 + 0.4 * _rand(1, 32, 32, seed=20, dtype=torch.float64)).requires_grad_(True)
-    metric(ref, dist).sum().backward()
-    assert dist.grad is not None
-    g = torch.Generator().manual_seed(21)
-    v = torch.randn(dist.shape, generator=g, dtype=torch.float64)
-    h = 1e-6
-    with torch.no_grad():
-        fd = (metric(ref, dist + h * v) - metric(ref, dist - h * v)) / (2 * h)
-    torch.testing.assert_close((dist.grad * v).sum(), fd.sum(), rtol=1e-4, atol=1e-10)
+    ref = random_images(1, 32, 32, seed=19, dtype=torch.float64)
+    dist = 0.3 + 0.4 * random_images(1, 32, 32, seed=20, dtype=torch.float64)
+    check_directional_derivative(metric, ref, dist, h=1e-6, seed=21, rtol=1e-4, atol=1e-10)
 
 
 def test_float64_follows_input_dtype(metric: LPIPS) -> None:
-    ref, dist = _rand(1, 40, 48, seed=22), _rand(1, 40, 48, seed=23)
-    s32 = metric(ref, dist)
-    s64 = metric(ref.double(), dist.double())
-    assert s64.dtype == torch.float64 and s32.dtype == torch.float32
-    torch.testing.assert_close(s64.float(), s32, rtol=1e-4, atol=1e-7)
+    ref, dist = random_images(1, 40, 48, seed=22), random_images(1, 40, 48, seed=23)
+    check_float64_follows_input_dtype(metric, ref, dist, rtol=1e-4, atol=1e-7)
 
 
 def test_data_range(vgg_weights_path: Path, metric: LPIPS) -> None:
-    ref, dist = _rand(1, 40, 48, seed=24), _rand(1, 40, 48, seed=25)
-    scaled = LPIPS(weights=vgg_weights_path, data_range=255.0)(ref * 255, dist * 255)
-    torch.testing.assert_close(scaled, metric(ref, dist), rtol=1e-5, atol=1e-8)
+    ref, dist = random_images(1, 40, 48, seed=24), random_images(1, 40, 48, seed=25)
+    scaled = LPIPS(weights=vgg_weights_path, data_range=255.0)
+    check_data_range(metric, scaled, ref, dist, rtol=1e-5, atol=1e-8)
 
 
 def test_wrong_sizes_and_values_raise(metric: LPIPS) -> None:
     with pytest.raises(InputError, match="same shape"):
-        metric(_rand(1, 32, 32, seed=0), _rand(1, 32, 40, seed=0))
+        metric(random_images(1, 32, 32, seed=0), random_images(1, 32, 40, seed=0))
     with pytest.raises(InputError):
-        metric(_rand(1, 32, 32, seed=0), _rand(1, 32, 32, seed=0) * 2)
+        metric(random_images(1, 32, 32, seed=0), random_images(1, 32, 32, seed=0) * 2)
     with pytest.raises(InputError, match="at least 16x16"):
-        metric(_rand(1, 15, 32, seed=0), _rand(1, 15, 32, seed=0))
-    assert metric(_rand(1, 16, 16, seed=0), _rand(1, 16, 16, seed=1)).shape == (1,)
+        metric(random_images(1, 15, 32, seed=0), random_images(1, 15, 32, seed=0))
+    assert metric(random_images(1, 16, 16, seed=0), random_images(1, 16, 16, seed=1)).shape == (1,)
 
 
 def test_function_form_and_registry(vgg_weights_path: Path, metric: LPIPS) -> None:
-    ref, dist = _rand(2, 40, 48, seed=26), _rand(2, 40, 48, seed=27)
+    ref, dist = random_images(2, 40, 48, seed=26), random_images(2, 40, 48, seed=27)
     score = lpips(ref, dist, weights=vgg_weights_path)
     score2, dmap = lpips(ref, dist, weights=vgg_weights_path, return_map=True)
     want = metric.compute(ref, dist, return_map=True)
