@@ -581,33 +581,30 @@ def _grid_scores(ws: _Workspace, plan: _Plan, group: Tensor, rows: Tensor, p: Te
     row ``i``; ``rows[i, j]``: its row of the equipartition (``q[i]`` rows). Rows with
     a single superclump score 0. Returns float64 ``(len(group),)``.
     """
-    n = plan.n
-    out = torch.zeros(group.shape[0], dtype=torch.float64, device=group.device)
     log_q = torch.log(q.to(torch.float64))
     caps = _bucket_caps(n_groups, m)
-    lo = 1
-    for cap in caps:
-        if len(caps) == 1:  # every row, no copies
-            idx, g_sub, r_sub, lq = None, group, rows, log_q
-        else:
-            idx = torch.nonzero((p > lo) & (p <= cap)).squeeze(1)
-            if idx.numel() == 0:
-                lo = cap
-                continue
-            g_sub, r_sub = group.index_select(0, idx), rows.index_select(0, idx)
-            lq = log_q.index_select(0, idx)
-        lo = cap
-        seg = _Segments(ws, plan, g_sub, r_sub, cap, r)
-        total = seg(slice(0, 1), slice(cap, cap + 1))[0]
-        best_l = torch.zeros_like(total)
-        for l, best in enumerate(_best_scores(seg, cap + 1, m), start=2):
-            score = (best - total) / (n * torch.clamp(lq, max=math.log(l)))
-            torch.maximum(best_l, score, out=best_l)
-        if idx is None:
-            out = torch.where(p > 1, best_l, 0.0)
-        else:
-            out.index_copy_(0, idx, best_l)
+    if len(caps) == 1:  # every row in one search, no copies
+        return torch.where(p > 1, _column_search(ws, plan, group, rows, log_q, caps[0], r, m), 0.0)
+    out = torch.zeros(group.shape[0], dtype=torch.float64, device=group.device)
+    for lo, cap in zip([1, *caps[:-1]], caps, strict=True):
+        idx = torch.nonzero((p > lo) & (p <= cap)).squeeze(1)
+        if idx.numel() > 0:
+            best = _column_search(ws, plan, group.index_select(0, idx), rows.index_select(0, idx),
+                                  log_q.index_select(0, idx), cap, r, m)
+            out.index_copy_(0, idx, best)
     return out
+
+
+def _column_search(ws: _Workspace, plan: _Plan, group: Tensor, rows: Tensor, log_q: Tensor,
+                   width: int, r: int, m: int) -> Tensor:
+    """:func:`_grid_scores` for rows with at most ``width`` superclumps each."""
+    seg = _Segments(ws, plan, group, rows, width, r)
+    total = seg(slice(0, 1), slice(width, width + 1))[0]
+    best_l = torch.zeros_like(total)
+    for l, best in enumerate(_best_scores(seg, width + 1, m), start=2):
+        score = (best - total) / (plan.n * torch.clamp(log_q, max=math.log(l)))
+        torch.maximum(best_l, score, out=best_l)
+    return best_l
 
 
 def _bytes_per_pair(n: int, grids: list[tuple[int, int, int]]) -> int:
