@@ -17,21 +17,8 @@ from friqa.smic.attention import (
     attention_grid,
     attention_grids,
     combine_grids,
-    grid_shape,
     min_max_normalize,
-    patch_vectors,
 )
-
-
-def test_patch_vectors_order() -> None:
-    x = torch.arange(2 * 5 * 6, dtype=torch.float64).view(1, 2, 5, 6)
-    p = patch_vectors(x, 3, 2)  # grid (2, 2)
-    assert p.shape == (1, 4, 2, 9)
-    assert p[0, 1, 0].tolist() == x[0, 0, 0:3, 2:5].flatten().tolist()
-    assert p[0, 2, 1].tolist() == x[0, 1, 2:5, 0:3].flatten().tolist()
-    assert grid_shape(5, 6, 3, 2) == (2, 2)
-    with pytest.raises(InputError, match="smaller than the 7x7"):
-        grid_shape(6, 20, 7, 7)
 
 
 def test_attention_grid_equals_reference_mic_per_patch() -> None:

@@ -18,7 +18,7 @@ from friqa.metrics.deepwsd import deepwsd_layer_term
 from friqa.metrics.dists import dists_structure_texture
 from friqa.metrics.registry import create_metric, list_metrics, metric_info
 from friqa.mic import mic
-from friqa.smic.attention import patch_vectors
+from friqa.ops.patches import patch_vectors
 from friqa.smic.deepwsd_smic import patch_layer_terms
 from friqa.smic.dists_smic import patch_structure_texture
 from friqa.smic.lpips_smic import LPIPSSMIC, patch_sums

@@ -10,6 +10,7 @@ from friqa.ops.filters import (
     pad2d,
     separable_filter,
 )
+from friqa.ops.patches import grid_shape, patch_columns, patch_vectors
 
 __all__ = [
     "PadMode",
@@ -18,6 +19,9 @@ __all__ = [
     "depthwise_conv2d",
     "gaussian_kernel1d",
     "gaussian_kernel2d",
+    "grid_shape",
+    "patch_columns",
+    "patch_vectors",
     "pad2d",
     "separable_filter",
 ]

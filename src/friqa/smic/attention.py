@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from friqa.backbone.vgg16 import get_vgg16
 from friqa.exceptions import InputError
 from friqa.mic import mic
+from friqa.ops.patches import grid_shape, patch_vectors
 from friqa.ops.resize import zoom_bilinear
 from friqa.smic.projections import SMIC_SEED, projection_weights
 from friqa.validation import check_pair
@@ -43,27 +44,6 @@ __all__ = [
     "min_max_normalize",
     "grid_shape",
 ]
-
-
-def grid_shape(height: int, width: int, patch_size: int, stride: int) -> tuple[int, int]:
-    """Patch grid of a ``height x width`` map: ``((h - k) // s + 1, (w - k) // s + 1)``."""
-    if height < patch_size or width < patch_size:
-        raise InputError(
-            f"a {height}x{width} feature map is smaller than the {patch_size}x{patch_size} "
-            "SMIC patch; use a larger image or a smaller patch_size"
-        )
-    return (height - patch_size) // stride + 1, (width - patch_size) // stride + 1
-
-
-def patch_vectors(x: Tensor, patch_size: int, stride: int) -> Tensor:
-    """``(N, C, h, w)`` -> ``(N, L, C, k*k)``: the values of every ``k x k`` patch per channel.
-
-    Patches are in row-major grid order (as ``nn.Unfold``); within a patch the
-    values are in row-major order too.
-    """
-    n, ch = x.shape[:2]
-    cols = F.unfold(x, kernel_size=patch_size, stride=stride)  # (N, C*k*k, L)
-    return cols.view(n, ch, patch_size * patch_size, -1).permute(0, 3, 1, 2)
 
 
 def _check_stage(ref_feat: Tensor, dist_feat: Tensor, projection: Tensor) -> None:

@@ -45,7 +45,6 @@ import os
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.exceptions import InputError
@@ -60,6 +59,7 @@ from friqa.metrics.deepwsd import (
     deepwsd_window,
 )
 from friqa.metrics.registry import register_metric
+from friqa.ops.patches import grid_shape, patch_vectors
 from friqa.ops.resize import deepwsd_prepare
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
@@ -97,11 +97,10 @@ def patch_layer_terms(ref_feat: Tensor, dist_feat: Tensor, patch_size: int = 4) 
     """
     n, ch, h, w = ref_feat.shape
     k = patch_size
-    gh, gw = (h - k) // k + 1, (w - k) // k + 1
+    gh, gw = grid_shape(h, w, k, k)
 
-    def patches(x: Tensor) -> Tensor:
-        cols = F.unfold(x, kernel_size=k, stride=k).view(n, ch, k, k, gh * gw)
-        return cols.permute(0, 4, 1, 2, 3).reshape(n * gh * gw, ch, k, k)
+    def patches(x: Tensor) -> Tensor:  # (N * L, C, k, k)
+        return patch_vectors(x, k, k).reshape(n * gh * gw, ch, k, k)
 
     ref_sum = ref_feat.sum(dim=(1, 2, 3)).repeat_interleave(gh * gw)
     dist_sum = dist_feat.sum(dim=(1, 2, 3)).repeat_interleave(gh * gw)

@@ -32,12 +32,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.metrics.base import MetricInfo, MetricResult
 from friqa.metrics.dists import DISTS_LAYERS, dists_alpha_beta, dists_structure_texture
 from friqa.metrics.registry import register_metric
+from friqa.ops.patches import grid_shape, patch_columns
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["DISTSSMIC", "dists_smic", "DISTS_SMIC_INFO", "patch_structure_texture"]
@@ -69,13 +69,12 @@ def patch_structure_texture(
     """DISTS' ``S1`` and ``S2`` of every ``k x k`` patch, averaged over channels.
 
     ``(N, C, h, w)`` features -> two ``(N, gh, gw)`` tensors (patch grid as
-    :func:`friqa.smic.attention.patch_vectors`); statistics as
+    :func:`friqa.ops.patches.patch_columns`); statistics as
     :func:`friqa.metrics.dists.dists_structure_texture` over the patch positions.
     """
-    n, ch, h, w = fx.shape
-    gh, gw = (h - patch_size) // stride + 1, (w - patch_size) // stride + 1
-    px = F.unfold(fx, kernel_size=patch_size, stride=stride).view(n, ch, patch_size**2, -1)
-    py = F.unfold(fy, kernel_size=patch_size, stride=stride).view(n, ch, patch_size**2, -1)
+    n = fx.shape[0]
+    gh, gw = grid_shape(fx.shape[2], fx.shape[3], patch_size, stride)
+    px, py = patch_columns(fx, patch_size, stride), patch_columns(fy, patch_size, stride)
     s1, s2 = dists_structure_texture(px, py, 2)  # (N, C, L)
     return s1.mean(dim=1).view(n, gh, gw), s2.mean(dim=1).view(n, gh, gw)
 

@@ -42,12 +42,12 @@ import math
 import os
 from collections.abc import Mapping
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.metrics.base import MetricInfo, MetricResult
 from friqa.metrics.lpips import LPIPS_LAYERS, apply_lpips_linear, lpips_linear_weights
 from friqa.metrics.registry import register_metric
+from friqa.ops.patches import grid_shape, patch_columns
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["LPIPSSMIC", "lpips_smic", "LPIPS_SMIC_INFO", "patch_sums"]
@@ -74,7 +74,7 @@ LINEAR_LAYERS: tuple[str, ...] = ("relu1_2", "relu2_2", "relu5_3")
 def patch_sums(x: Tensor, patch_size: int, stride: int) -> Tensor:
     """Sum of ``x`` ``(N, C, h, w)`` over channels and each ``k x k`` patch: ``(N, gh, gw)``.
 
-    Patches as :func:`friqa.smic.attention.patch_vectors` (row-major grid, patches
+    Patches as :func:`friqa.ops.patches.patch_columns` (row-major grid, patches
     that do not fit are dropped).
 
     Example:
@@ -84,10 +84,9 @@ def patch_sums(x: Tensor, patch_size: int, stride: int) -> Tensor:
                  [18., 18., 18.],
                  [18., 18., 18.]]])
     """
-    n, _, h, w = x.shape
-    gh, gw = (h - patch_size) // stride + 1, (w - patch_size) // stride + 1
-    cols = F.unfold(x, kernel_size=patch_size, stride=stride)  # (N, C*k*k, L)
-    return cols.sum(dim=1).view(n, gh, gw)
+    gh, gw = grid_shape(x.shape[2], x.shape[3], patch_size, stride)
+    cols = patch_columns(x, patch_size, stride).flatten(1, 2)  # (N, C*k*k, L)
+    return cols.sum(dim=1).view(x.shape[0], gh, gw)
 
 
 @register_metric(LPIPS_SMIC_INFO)
