@@ -196,6 +196,24 @@ def _finish(
     return c.to(dtype).contiguous()
 
 
+def _finish_in_memory(
+    t: torch.Tensor, scale: float | None, why: str, alpha: str, dtype: torch.dtype, what: str
+) -> torch.Tensor:
+    """An in-memory (C, H, W) image of raw values, C in 1..4, one scale for colour and alpha."""
+    colour, alph = (t[:3], t[3:]) if t.shape[0] == 4 else (t, None)
+    return _finish(
+        colour,
+        alph,
+        scale=scale,
+        alpha_scale=scale,
+        why=why,
+        alpha_mode=alpha,
+        dtype=dtype,
+        what=what,
+        err=InputError,
+    )
+
+
 def _scale_for(
     kind: str, name: str, data_range: float | None, what: str
 ) -> tuple[float | None, str]:
@@ -269,18 +287,7 @@ def _from_numpy(
     scale, why = _scale_for(kind, name, data_range, what)
     t = _numpy_to_torch(arr)
     t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
-    colour, alph = (t[:3], t[3:]) if t.shape[0] == 4 else (t, None)
-    return _finish(
-        colour,
-        alph,
-        scale=scale,
-        alpha_scale=scale,
-        why=why,
-        alpha_mode=alpha,
-        dtype=dtype,
-        what=what,
-        err=InputError,
-    )
+    return _finish_in_memory(t, scale, why, alpha, dtype, what)
 
 
 # --------------------------------------------------------------------------- torch
@@ -327,18 +334,7 @@ def _from_torch(
         t = t.to(torch.float64)
     if t.ndim == 2:
         t = t.unsqueeze(0)
-    colour, alph = (t[:3], t[3:]) if t.shape[0] == 4 else (t, None)
-    return _finish(
-        colour,
-        alph,
-        scale=scale,
-        alpha_scale=scale,
-        why=why,
-        alpha_mode=alpha,
-        dtype=dtype,
-        what=what,
-        err=InputError,
-    )
+    return _finish_in_memory(t, scale, why, alpha, dtype, what)
 
 
 # --------------------------------------------------------------------------- PIL
