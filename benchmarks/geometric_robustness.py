@@ -3,7 +3,7 @@
 Natural images (scikit-image's bundled data, no downloads) are distorted
 photometrically (Gaussian noise, Gaussian blur, JPEG, contrast reduction; 5
 levels each); the distorted images are then moved geometrically (shifts, scalings,
-rotations, a perspective and an elastic warp, canvas kept, friqa.ops.geometry)
+rotations, a perspective and an elastic warp, canvas kept, geometry.py beside this file)
 while the reference stays untouched. For every metric and transform we report
 
 (a) ``srcc``: Spearman's rank correlation between the metric's scores on the
@@ -65,7 +65,7 @@ from friqa.evaluation.runner import build_metric
 from friqa.exceptions import FriqaError
 from friqa.metrics.registry import list_metrics, metric_info
 from friqa.ops.filters import gaussian_kernel1d, separable_filter
-from friqa.ops.geometry import elastic, perspective, rotate, scale, translate
+from geometry import elastic, perspective, rotate, scale, translate
 
 # --- the design ---------------------------------------------------------------------------
 
@@ -661,7 +661,7 @@ Command: `{cfg.get("command", "")}`
   contrast: `m + c (x - m)`, `m` the image mean). {design.per_image} type(s) per image
   ({cycle_txt}), levels {", ".join(map(str, design.levels))}: {n_aligned} aligned
   distorted images.
-- Geometric transforms (`friqa.ops.geometry`: output canvas = input canvas, bilinear
+- Geometric transforms (`benchmarks/geometry.py`: output canvas = input canvas, bilinear
   sampling, mirrored border, 8-bit results), applied to the distorted images of levels
   {", ".join(map(str, design.moved_levels))} ({n_moved} per transform) and to the
   reference; the reference of every pair stays untouched:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,22 +11,15 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from bench_scripts import load_script
 from scipy import stats
-
-from conftest import REPO
 
 SIZE = 48
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    path = REPO / "benchmarks" / "geometric_robustness.py"
-    spec = importlib.util.spec_from_file_location("geometric_robustness_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("geometric_robustness")
 
 
 @pytest.fixture(scope="module")

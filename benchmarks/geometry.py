@@ -2,8 +2,9 @@
 perspective and elastic warps.
 
 These are the misalignments that DeepSSIM (Zhang, Chen, Zhao and Wang, IEEE TPAMI
-2025, arXiv 2412.19553) claims robustness to; friqa uses them to measure that claim
-(``benchmarks/geometric_robustness.py``) and users can apply them to test any metric.
+2025, arXiv 2412.19553) claims robustness to; ``geometric_robustness.py`` beside this
+file uses them to measure that claim for every friqa metric. They belong to that
+benchmark, not to the library (which never moves images).
 
 Conventions, shared by every function:
 

@@ -1,28 +1,30 @@
-"""Tests of friqa.ops.geometry against scipy.ndimage, numpy.pad, PIL and scikit-image."""
+"""Tests of benchmarks/geometry.py against scipy.ndimage, numpy.pad, PIL and scikit-image."""
 
 from __future__ import annotations
 
+import doctest
 import math
 
 import numpy as np
 import pytest
 import torch
+from bench_scripts import load_script
 from PIL import Image
 from scipy import ndimage
 
 from friqa.exceptions import InputError
-from friqa.ops.geometry import (
-    affine,
-    elastic,
-    elastic_displacement,
-    homography_from_points,
-    identity_coords,
-    perspective,
-    rotate,
-    scale,
-    translate,
-    warp,
-)
+
+geometry = load_script("geometry")
+affine = geometry.affine
+elastic = geometry.elastic
+elastic_displacement = geometry.elastic_displacement
+homography_from_points = geometry.homography_from_points
+identity_coords = geometry.identity_coords
+perspective = geometry.perspective
+rotate = geometry.rotate
+scale = geometry.scale
+translate = geometry.translate
+warp = geometry.warp
 
 H, W = 19, 26
 
@@ -226,3 +228,9 @@ def test_bad_inputs() -> None:
         elastic(x, 1.0, 0.0)
     with pytest.raises(InputError, match="coords"):
         warp(x, torch.zeros(1, 8, 8, 3))
+
+
+def test_module_docstring_example() -> None:
+    # the docstring example, a doctest while the module lived in src/friqa/ops
+    result = doctest.testmod(geometry, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0
