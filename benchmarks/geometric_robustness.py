@@ -61,8 +61,8 @@ from PIL import Image
 from scipy import stats
 from torch import Tensor
 
-from friqa.evaluation.runner import build_metric
 from friqa.exceptions import FriqaError
+from friqa.metrics.factory import build_metrics
 from friqa.metrics.registry import list_metrics, metric_info
 from friqa.ops.filters import gaussian_kernel1d, separable_filter
 from geometry import elastic, perspective, rotate, scale, translate
@@ -244,10 +244,6 @@ class BenchmarkResult:
     config: dict[str, Any] = field(default_factory=dict)
 
 
-def _metric_options(name: str, weights: str | None) -> dict[str, Any]:
-    return {"weights": weights} if weights is not None and metric_info(name).needs_weights else {}
-
-
 def build_pairs(
     image: str,
     ref: Tensor,
@@ -301,7 +297,8 @@ def score_metric(
     """
     t0, c0 = time.perf_counter(), time.process_time()
     cache = {} if pairs is None else pairs
-    metric = build_metric(name, _metric_options(name, weights))
+    built = build_metrics([name], weights=weights, dtype=torch.float32)
+    metric = built[metric_info(name).name]
     scores: dict[Key, float] = {}
     with torch.no_grad():
         try:

@@ -13,10 +13,13 @@ import pytest
 from PIL import Image
 
 from friqa.evaluation.manifest import Manifest, ManifestRow
-from friqa.evaluation.report import main_table, markdown_report, summarize, write_report
-from friqa.evaluation.runner import ScoreRecord
-from friqa.evaluation.stats import correlation_report, logistic5, srcc
+from friqa.evaluation.markdown import main_table, markdown_report
+from friqa.evaluation.report import write_report
+from friqa.evaluation.scores_file import ScoreRecord
+from friqa.evaluation.stats import correlation_report, srcc
+from friqa.evaluation.summary import summarize
 from friqa.exceptions import FriqaError
+from friqa.fitting import logistic5
 
 
 def _dataset(n: int = 40, higher_better: bool = False) -> tuple[Manifest, list[ScoreRecord]]:

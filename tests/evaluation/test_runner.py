@@ -16,7 +16,8 @@ import torch
 from PIL import Image
 
 from friqa.evaluation.manifest import Manifest, ManifestRow, read_manifest
-from friqa.evaluation.runner import SCORE_FIELDS, read_scores, score_manifest
+from friqa.evaluation.runner import score_manifest
+from friqa.evaluation.scores_file import SCORE_FIELDS, read_scores
 from friqa.evaluation.synthetic import make_synthetic_dataset
 from friqa.exceptions import InputError, UnknownMetricError, WeightsError
 from friqa.io import load_image

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +13,22 @@ import torch
 
 from friqa.backbone.weights import resolve_vgg16_weights
 from friqa.exceptions import InputError, WeightsError
-from friqa.metrics.base import Metric
-from friqa.metrics.registry import create_metric, list_metrics, metric_info
+from friqa.formatting import format_float, json_safe
+from friqa.metrics.registry import list_metrics, metric_info
 
 __all__ = [
     "add_metric_arguments",
     "split_names",
     "weights_available",
     "default_metrics",
-    "build_metrics",
     "pick_device",
-    "format_score",
+    "SCORE_FORMAT",
+    "score_line",
     "write_rows",
-    "json_safe",
 ]
+
+#: How the commands print a score (with :func:`friqa.formatting.format_float`).
+SCORE_FORMAT = ".6g"
 
 
 def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> None:
@@ -73,20 +73,6 @@ def default_metrics(weights: str | None) -> list[str]:
     return [n for n in list_metrics("base") if have or not metric_info(n).needs_weights]
 
 
-def build_metrics(
-    names: Iterable[str], weights: str | None, device: torch.device
-) -> dict[str, Metric]:
-    """Create the named metrics on ``device``, passing ``weights`` to the deep ones."""
-    metrics: dict[str, Metric] = {}
-    for name in names:
-        info = metric_info(name)
-        options: dict[str, Any] = {"weights": weights} if info.needs_weights else {}
-        if info.needs_weights:
-            resolve_vgg16_weights(weights)  # fail early with the full explanation
-        metrics[info.name] = create_metric(info.name, **options).to(device).eval()
-    return metrics
-
-
 def pick_device(name: str) -> torch.device:
     """Parse ``--device``; a CUDA device when none is present is a user error."""
     try:
@@ -98,10 +84,10 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def format_score(value: float) -> str:
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.6g}"
+def score_line(name: str, width: int, value: float, lower_better: bool) -> str:
+    """One line of a score table: ``psnr       21.7056  (higher is better)``."""
+    better = "lower" if lower_better else "higher"
+    return f"{name.ljust(width)}  {format_float(value, SCORE_FORMAT):>12}  ({better} is better)\n"
 
 
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
@@ -121,16 +107,3 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
         )
         writer.writeheader()
         writer.writerows(rows)
-
-
-def json_safe(value: Any) -> Any:
-    """Replace non-finite floats (PSNR of identical images is inf) by strings, paths by str."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value

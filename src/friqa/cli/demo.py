@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-from friqa.cli._common import add_metric_arguments, format_score, pick_device, weights_available
+from friqa.cli._common import add_metric_arguments, pick_device, score_line, weights_available
 from friqa.io import load_image, save_image
-from friqa.metrics.registry import create_metric, list_metrics, metric_info
+from friqa.metrics.factory import build_metrics
+from friqa.metrics.registry import list_metrics, metric_info
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -84,12 +85,10 @@ def run(args: argparse.Namespace) -> int:
         if info.needs_weights and not have_weights:
             skipped.append(name)
             continue
-        options = {"weights": args.weights} if info.needs_weights else {}
-        metric = create_metric(name, **options).to(device)
+        metric = build_metrics([name], weights=args.weights, device=device)[name]
         with torch.no_grad():
             value = float(metric(ref, dist)[0])
-        better = "lower" if info.lower_better else "higher"
-        sys.stdout.write(f"{name.ljust(width)}  {format_score(value):>12}  ({better} is better)\n")
+        sys.stdout.write(score_line(name, width, value, info.lower_better))
     if skipped:
         sys.stdout.write(
             f"\nskipped (no VGG16 weights found): {', '.join(skipped)}\n"

@@ -17,7 +17,7 @@ import torch
 from friqa.cli._common import default_metrics, pick_device, split_names
 from friqa.evaluation.api import evaluate
 from friqa.evaluation.manifest import read_manifest
-from friqa.evaluation.report import main_table
+from friqa.evaluation.markdown import main_table
 from friqa.exceptions import InputError
 
 

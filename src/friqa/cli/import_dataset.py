@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from friqa.evaluation.importers import IMPORTERS, import_dataset, missing_files
+from friqa.evaluation.datasets import IMPORTERS, import_dataset, missing_files
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
+from friqa.formatting import format_float
 from friqa.metrics.registry import list_metrics, metric_info
 
 
@@ -18,10 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _range(lo: float, hi: float) -> str:
-    def f(v: float) -> str:
-        return f"{v:g}" if math.isfinite(v) else ("inf" if v > 0 else "-inf")
-
-    return f"[{f(lo)}, {f(hi)}]"
+    return f"[{format_float(lo, 'g')}, {format_float(hi, 'g')}]"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from friqa.cli._common import add_metric_arguments, format_score, pick_device
+from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, pick_device
 from friqa.exceptions import InputError
+from friqa.formatting import format_float
 from friqa.io import load_image
 
 
@@ -77,11 +78,11 @@ def run(args: argparse.Namespace) -> int:
             arrays["distortion"],
             arrays["attention"],
             arrays["rectified"],
-            suptitle=f"{maps.metric} = {format_score(score)}   (attention: stride "
+            suptitle=f"{maps.metric} = {format_float(score, SCORE_FORMAT)}   (attention: stride "
             f"{maps.stride}, {maps.patch_size}x{maps.patch_size} patches, min-max per stage)",
             cmap=args.cmap,
             path=args.out,
         )
         written.append(str(args.out))
-    sys.stdout.write(f"{maps.metric}\t{format_score(score)}\t{' '.join(written)}\n")
+    sys.stdout.write(f"{maps.metric}\t{format_float(score, SCORE_FORMAT)}\t{' '.join(written)}\n")
     return 0

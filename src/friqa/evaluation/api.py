@@ -12,9 +12,13 @@ from typing import Any
 import torch
 
 from friqa.evaluation.manifest import Manifest, read_manifest
-from friqa.evaluation.report import DatasetSummary, summarize, write_report
-from friqa.evaluation.runner import RunResult, read_scores, score_manifest
+from friqa.evaluation.options import RunOptions
+from friqa.evaluation.report import write_report
+from friqa.evaluation.runner import RunResult, score_manifest
+from friqa.evaluation.scores_file import read_scores
+from friqa.evaluation.summary import DatasetSummary, summarize
 from friqa.exceptions import InputError
+from friqa.metrics.factory import metric_options as merged_options
 from friqa.metrics.registry import metric_info
 
 __all__ = ["EvaluationResult", "evaluate", "DatasetLike"]
@@ -125,8 +129,8 @@ def evaluate(
         n_boot, seed, level: bootstrap settings of the statistics.
         compare: significance tests between every pair of metrics.
         plots: draw the scatter plots (needs matplotlib).
-        The remaining arguments are those of
-        :func:`~friqa.evaluation.runner.score_manifest`.
+        The remaining arguments are the fields of
+        :class:`~friqa.evaluation.options.RunOptions` (how the pairs are scored).
 
     Example:
         >>> result = evaluate("tid/manifest.csv", ["psnr", "ssim"], "runs/tid")  # doctest: +SKIP
@@ -136,13 +140,17 @@ def evaluate(
         raise InputError("give at least one metric (see friqa.list_metrics())")
     manifests = _as_manifests(datasets, root)
     names = [metric_info(n).name for n in metrics]
-    options: dict[str, dict[str, Any]] = {
-        k.lower(): dict(v) for k, v in (metric_options or {}).items()
-    }
-    if weights is not None:
-        for n in names:
-            if metric_info(n).needs_weights:
-                options.setdefault(n, {}).setdefault("weights", os.fspath(weights))
+    run_options = RunOptions(
+        metric_options=merged_options(names, weights=weights, options=metric_options),
+        batch_size=batch_size,
+        ref_cache=ref_cache,
+        device=device,
+        dtype=dtype,
+        fmt=fmt,
+        overwrite=overwrite,
+        retry_failed=retry_failed,
+        progress=progress,
+    )
     if plots:
         from friqa.plotting import require_matplotlib
 
@@ -154,20 +162,7 @@ def evaluate(
     plot_dirs: dict[str, Path] = {}
     for m in manifests:
         folder = out / _folder_name(m.name)
-        run = score_manifest(
-            m,
-            names,
-            folder,
-            metric_options=options,
-            batch_size=batch_size,
-            ref_cache=ref_cache,
-            device=device,
-            dtype=dtype,
-            fmt=fmt,
-            overwrite=overwrite,
-            retry_failed=retry_failed,
-            progress=progress,
-        )
+        run = score_manifest(m, names, folder, run_options)
         runs[m.name] = run
         files[f"scores:{m.name}"] = run.scores_path
         summary = summarize(

@@ -10,7 +10,6 @@ evaluation harness does for datasets with many distortions per reference.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -18,6 +17,7 @@ from typing import Any, ClassVar
 from torch import Tensor, nn
 
 from friqa.exceptions import InputError
+from friqa.formatting import json_number
 from friqa.validation import check_batch, check_data_range, check_pair
 
 __all__ = ["MetricInfo", "MetricResult", "EncodedRef", "Metric", "expand_batch"]
@@ -56,7 +56,7 @@ class MetricInfo:
         """The metadata as JSON-friendly values (infinite bounds become strings)."""
 
         def bound(v: float) -> float | str:
-            return v if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+            return json_number(v)
 
         return {
             "name": self.name,

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from friqa.exceptions import InputError
+from friqa.fitting import logistic5
 from friqa.plotting import require_matplotlib
 
 __all__ = ["scatter_plot"]
@@ -41,7 +42,7 @@ def scatter_plot(
     Args:
         scores, subjective: one value per image (non-finite pairs are left out).
         fit_params: ``(b1, ..., b5)`` of the 5-parameter logistic
-            (:func:`friqa.evaluation.stats.logistic5`), drawn as a curve labelled
+            (:func:`friqa.fitting.logistic5`), drawn as a curve labelled
             ``fit_label``.
         groups: a label per image (distortion type) to colour the points; with more
             than 25 groups points are drawn in one colour.
@@ -55,8 +56,6 @@ def scatter_plot(
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-
-    from friqa.evaluation.stats import logistic5
 
     x = np.asarray(scores, dtype=np.float64).ravel()
     y = np.asarray(subjective, dtype=np.float64).ravel()

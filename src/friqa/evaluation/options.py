@@ -1,0 +1,62 @@
+"""The settings of a scoring run, in one object: :class:`RunOptions`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from friqa.evaluation.scores_file import SCORE_FORMATS
+from friqa.exceptions import InputError
+
+__all__ = ["RunOptions", "ImageLoader"]
+
+#: Loads one image as a ``(3, H, W)`` tensor of the given dtype.
+ImageLoader = Callable[[Path, torch.dtype], Tensor]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How :func:`~friqa.evaluation.runner.score_manifest` scores a manifest.
+
+    Attributes:
+        metric_options: per-metric constructor options, e.g.
+            ``{"lpips": {"weights": "vgg16.pth"}}``.
+        batch_size: distorted images scored per call.
+        ref_cache: encode each reference once per metric (see
+            :mod:`~friqa.evaluation.runner`); False computes the reference with
+            every batch (the plain way, for comparison).
+        device, dtype: where and in which precision to compute.
+        fmt: ``"csv"`` or ``"jsonl"`` for the scores file.
+        overwrite: discard a previous run in the output folder instead of resuming it.
+        retry_failed: when resuming, score the failed results again.
+        progress: show a tqdm bar with ETA on stderr (None: only on a terminal).
+        loader: image loader ``(path, dtype) -> (3, H, W)`` (default
+            :func:`friqa.io.load_image`).
+
+    Example:
+        >>> RunOptions(batch_size=4).fmt
+        'csv'
+    """
+
+    metric_options: Mapping[str, Mapping[str, Any]] | None = None
+    batch_size: int = 8
+    ref_cache: bool = True
+    device: torch.device | str = "cpu"
+    dtype: torch.dtype = torch.float32
+    fmt: str = "csv"
+    overwrite: bool = False
+    retry_failed: bool = False
+    progress: bool | None = None
+    loader: ImageLoader | None = None
+
+    def check(self) -> None:
+        """Raise :class:`~friqa.exceptions.InputError` for a bad batch size or format."""
+        if self.batch_size < 1:
+            raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.fmt not in SCORE_FORMATS:
+            raise InputError(f"fmt must be one of {', '.join(SCORE_FORMATS)}, got '{self.fmt}'")
