@@ -18,7 +18,13 @@ arXiv 2408.09920; KANGX99/SMIC, ``smic-pytorch``, commit 6736abe). They share:
   projections, ``k x k`` patches with stride ``s`` and ``1 - mean MIC`` per
   patch (:func:`friqa.smic.attention.attention_grids`, one batched MIC call for
   both stages). MIC depends on ranks only, so the attention is a constant weight
-  without gradient.
+  without gradient;
+* **the SMIC interface** (:class:`friqa.smic.protocol.SMICMetric`): the
+  attention and map input are the prepared images; :meth:`pair_grids` runs the
+  metric's own backbone (taps, pooling, DeepWSD's padding) on a pair batch;
+  :meth:`compute_with_grids` runs the metric with given grids in place of the
+  ones it would compute (:meth:`FaithfulSMICMetric.attention_grids` hands them
+  to the subclass's ``_score``).
 
 The reference scores one pair at a time; here every step is batched, and a
 batch of N pairs gives the numbers of N single calls.
@@ -30,33 +36,29 @@ import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
 from friqa.exceptions import InputError
-from friqa.metrics.base import EncodedRef, Metric, MetricResult
+from friqa.metrics.base import EncodedRef, MetricResult
+from friqa.ops.patches import grid_shape
 from friqa.ops.resize import smic_prepare
-from friqa.smic.attention import attention_grids
+from friqa.smic.attention import SMIC_REFERENCE, SMIC_STAGES, attention_grids
 from friqa.smic.projections import projection_weights
+from friqa.smic.protocol import SMICMetric
 
 __all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE"]
 
-#: The VGG16 taps carrying SMIC attention in the reference.
-SMIC_STAGES: tuple[str, ...] = ("relu3_3", "relu4_3")
 
-#: Citation used in the metadata of the faithful metrics.
-SMIC_REFERENCE = (
-    "Xiao, Wang, He, Chen, Shen, 'Sliced Maximal Information Coefficient: A Training-Free "
-    "Approach for Image Quality Assessment Enhancement', arXiv 2408.09920; "
-    "github.com/KANGX99/SMIC smic-pytorch @6736abe"
-)
-
-
-class FaithfulSMICMetric(Metric):
+class FaithfulSMICMetric(SMICMetric):
     """Base of the faithful SMIC metrics: preprocessing, backbone once per image, attention.
 
     Subclasses set :attr:`taps`, :attr:`pooling`, :attr:`patch_size` and
-    :attr:`stride` and implement :meth:`_score`.
+    :attr:`stride` and implement :meth:`_score`, which takes its attention from
+    :meth:`attention_grids`. A subclass overriding :meth:`_encode_ref` keeps its
+    ``"image"`` and ``"feats"`` entries (the prepared image and the features the
+    attention uses).
 
     Args:
         weights: VGG16 weights file (see :func:`friqa.backbone.resolve_vgg16_weights`).
@@ -75,6 +77,8 @@ class FaithfulSMICMetric(Metric):
 
     proj_relu3_3: Tensor
     proj_relu4_3: Tensor
+    #: Grids given to :meth:`compute_with_grids`, returned by :meth:`attention_grids` meanwhile.
+    _given_grids: dict[str, Tensor] | None = None
 
     def __init__(
         self,
@@ -106,18 +110,77 @@ class FaithfulSMICMetric(Metric):
         return net(x, self.taps, normalize=False)
 
     def attention_grids(
-        self, ref_feats: Mapping[str, Tensor], dist_feats: Mapping[str, Tensor]
+        self,
+        ref_feats: Mapping[str, Tensor],
+        dist_feats: Mapping[str, Tensor],
+        *,
+        stride: int | None = None,
+        patch_size: int | None = None,
     ) -> dict[str, Tensor]:
-        """``1 - mean MIC`` per patch for each SMIC stage, ``(N, gh, gw)`` float64, no gradient."""
+        """``1 - mean MIC`` per patch for each SMIC stage, ``(N, gh, gw)`` float64, no gradient.
+
+        ``stride`` and ``patch_size`` default to the metric's. Inside
+        :meth:`compute_with_grids` the given grids are returned instead.
+        """
+        if self._given_grids is not None:
+            return self._check_given(self._given_grids, ref_feats)
         return attention_grids(
             ref_feats,
             dist_feats,
             {s: self.projection(s) for s in SMIC_STAGES},
-            patch_size=self.patch_size,
-            stride=self.stride,
+            patch_size=self.patch_size if patch_size is None else patch_size,
+            stride=self.stride if stride is None else stride,
             alpha=0.5,
             c=10.0,
         )
+
+    def _check_given(
+        self, grids: dict[str, Tensor], ref_feats: Mapping[str, Tensor]
+    ) -> dict[str, Tensor]:
+        """Given grids, checked against the patch grid when the metric pools per patch."""
+        if not self.info.returns_map:  # a map takes any grid (zoomed); patch terms do not
+            for stage, g in grids.items():
+                h, w = ref_feats[stage].shape[-2:]
+                want = grid_shape(h, w, self.patch_size, self.stride)
+                if tuple(g.shape[-2:]) != want:
+                    raise InputError(
+                        f"'{self.info.name}' weights its {self.patch_size}x{self.patch_size} "
+                        f"patch terms (stride {self.stride}) by the attention, so the {stage} "
+                        f"grid must be {want}, got {tuple(g.shape[-2:])}"
+                    )
+        return dict(grids)
+
+    # --- the SMIC interface -------------------------------------------------------------
+    @property
+    def attention_stages(self) -> tuple[str, ...]:
+        return SMIC_STAGES
+
+    def attention_input(self, x: Tensor) -> Tensor:
+        return self.prepare(x)
+
+    def map_input(self, x: Tensor) -> Tensor:
+        return self.prepare(x)
+
+    def _pair_grids(
+        self, ref: Tensor, dist: Tensor, stride: int | None, patch_size: int | None
+    ) -> dict[str, Tensor]:
+        n = ref.shape[0]
+        feats: dict[str, Tensor] = self._encode_ref(torch.cat([ref, dist]))["feats"]
+        return self.attention_grids(
+            {s: feats[s][:n] for s in SMIC_STAGES},
+            {s: feats[s][n:] for s in SMIC_STAGES},
+            stride=stride,
+            patch_size=patch_size,
+        )
+
+    def _compute_with_grids(
+        self, ref: Tensor, dist: Tensor, grids: dict[str, Tensor], return_map: bool
+    ) -> MetricResult:
+        self._given_grids = grids
+        try:
+            return self._compute(self.encode_ref(ref, validate=False), dist, return_map)
+        finally:
+            self._given_grids = None
 
     def _encode_ref(self, ref: Tensor) -> dict[str, Any]:
         x = self.prepare(ref)

@@ -36,6 +36,8 @@ from friqa.smic.projections import SMIC_SEED, projection_weights
 from friqa.validation import check_pair
 
 __all__ = [
+    "SMIC_STAGES",
+    "SMIC_REFERENCE",
     "SMICAttention",
     "attention_grid",
     "attention_grids",
@@ -44,6 +46,16 @@ __all__ = [
     "min_max_normalize",
     "grid_shape",
 ]
+
+#: The VGG16 taps carrying SMIC attention in the reference.
+SMIC_STAGES: tuple[str, ...] = ("relu3_3", "relu4_3")
+
+#: Citation used in the metadata of the SMIC metrics.
+SMIC_REFERENCE = (
+    "Xiao, Wang, He, Chen, Shen, 'Sliced Maximal Information Coefficient: A Training-Free "
+    "Approach for Image Quality Assessment Enhancement', arXiv 2408.09920; "
+    "github.com/KANGX99/SMIC smic-pytorch @6736abe"
+)
 
 
 def _check_stage(ref_feat: Tensor, dist_feat: Tensor, projection: Tensor) -> None:
@@ -213,7 +225,7 @@ class SMICAttention(nn.Module):
         stride: int = 7,
         projections: int = 32,
         seed: int = SMIC_SEED,
-        stages: Sequence[str] = ("relu3_3", "relu4_3"),
+        stages: Sequence[str] = SMIC_STAGES,
         alpha: float = 0.5,
         c: float = 10.0,
     ) -> None:
@@ -245,17 +257,48 @@ class SMICAttention(nn.Module):
             return net(x, self.stages, normalize=self.normalize)
 
     def grids_from_features(
-        self, ref_feats: Mapping[str, Tensor], dist_feats: Mapping[str, Tensor]
+        self,
+        ref_feats: Mapping[str, Tensor],
+        dist_feats: Mapping[str, Tensor],
+        *,
+        stride: int | None = None,
+        patch_size: int | None = None,
     ) -> dict[str, Tensor]:
-        """Per-stage attention grids ``(N, gh, gw)`` from precomputed features."""
+        """Per-stage attention grids ``(N, gh, gw)`` from precomputed features.
+
+        ``stride`` and ``patch_size`` override the module's for this call.
+        """
         return attention_grids(
             ref_feats,
             dist_feats,
             {s: self._proj[s] for s in self.stages},
-            patch_size=self.patch_size,
-            stride=self.stride,
+            patch_size=self.patch_size if patch_size is None else patch_size,
+            stride=self.stride if stride is None else stride,
             alpha=self.alpha,
             c=self.c,
+        )
+
+    def pair_grids(
+        self,
+        ref: Tensor,
+        dist: Tensor,
+        *,
+        stride: int | None = None,
+        patch_size: int | None = None,
+    ) -> dict[str, Tensor]:
+        """Per-stage attention grids ``(N, gh, gw)`` of images in [0, 1], one backbone pass.
+
+        ``ref`` and ``dist`` go through the backbone as one batch; ``stride`` and
+        ``patch_size`` override the module's for this call.
+        """
+        ref, dist = check_pair(ref, dist)
+        n = ref.shape[0]
+        feats = self.features(torch.cat([ref, dist]))
+        return self.grids_from_features(
+            {s: f[:n] for s, f in feats.items()},
+            {s: f[n:] for s, f in feats.items()},
+            stride=stride,
+            patch_size=patch_size,
         )
 
     def forward(
@@ -271,12 +314,7 @@ class SMICAttention(nn.Module):
             ``{"grids": {stage: (N, gh, gw)}, "combined": (N, 1, gh, gw),
             "map": (N, 1, *size)}`` (float64).
         """
-        ref, dist = check_pair(ref, dist)
-        n = ref.shape[0]
-        feats = self.features(torch.cat([ref, dist]))
-        grids = self.grids_from_features(
-            {s: f[:n] for s, f in feats.items()}, {s: f[n:] for s, f in feats.items()}
-        )
+        grids = self.pair_grids(ref, dist)
         ordered = [grids[s] for s in self.stages]
         combined = combine_grids(ordered)
         target = tuple(size) if size is not None else tuple(ref.shape[-2:])

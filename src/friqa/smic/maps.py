@@ -7,7 +7,10 @@ resized by ``prepare_image``), min-max normalises each stage's grid and shows it
 zoomed to the image size with the colour map "magma" (the paper's Figures 1, 4
 and 5). :func:`attention_maps` computes those grids (any stride), batched;
 :func:`smic_maps` adds a metric's own distortion and rectified maps for a
-Figure-5-style panel (:func:`friqa.plotting.maps.smic_panel`).
+Figure-5-style panel (:func:`friqa.plotting.maps.smic_panel`), for any metric of
+either SMIC family through the interface they share
+(:class:`friqa.smic.protocol.SMICMetric`), which gives the attention grids at the
+display stride from the metric's own attention backbone and input.
 
 The displayed attention combines the two normalised stage grids as the metrics
 combine theirs (relu4_3 zoomed to the relu3_3 grid, averaged) and zooms the
@@ -17,7 +20,7 @@ result to the image size (``scipy.ndimage.zoom`` order-1 semantics).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +32,9 @@ from friqa.exceptions import InputError
 from friqa.metrics.base import Metric
 from friqa.metrics.registry import create_metric, metric_info
 from friqa.ops.resize import smic_prepare
-from friqa.smic._faithful import SMIC_STAGES, FaithfulSMICMetric
-from friqa.smic.attention import SMICAttention, combine_grids, min_max_normalize
-from friqa.smic.wrapper import SMICWrapper, smic_wrap
+from friqa.smic.attention import SMIC_STAGES, SMICAttention, combine_grids, min_max_normalize
+from friqa.smic.consistent import smic_wrap
+from friqa.smic.protocol import SMICMetric
 from friqa.validation import check_pair
 
 __all__ = ["SMICMaps", "attention_maps", "smic_maps"]
@@ -87,24 +90,10 @@ class SMICMaps:
         return out
 
 
-def _attention(
-    ref: Tensor,
-    dist: Tensor,
-    weights: str | os.PathLike[str] | None,
-    stride: int,
-    patch_size: int,
-    stages: Sequence[str],
-    size: Sequence[int],
-) -> tuple[dict[str, Tensor], dict[str, Tensor], Tensor]:
-    att = SMICAttention(weights, pooling="l2", patch_size=patch_size, stride=stride, stages=stages)
-    n = ref.shape[0]
-    feats = att.features(torch.cat([ref, dist]))
-    grids = att.grids_from_features(
-        {s: f[:n] for s, f in feats.items()}, {s: f[n:] for s, f in feats.items()}
-    )
+def _display(grids: Mapping[str, Tensor], size: Sequence[int]) -> tuple[dict[str, Tensor], Tensor]:
+    """The grids min-max normalised per stage, and those combined and zoomed to ``size``."""
     normalized = {s: min_max_normalize(g) for s, g in grids.items()}
-    combined = combine_grids([normalized[s] for s in stages], size=tuple(size))
-    return grids, normalized, combined
+    return normalized, combine_grids(list(normalized.values()), size=tuple(size))
 
 
 def attention_maps(
@@ -142,9 +131,9 @@ def attention_maps(
         ref, dist = ref / data_range, dist / data_range
     if preprocess:
         ref, dist = smic_prepare(ref), smic_prepare(dist)
-    grids, normalized, combined = _attention(
-        ref, dist, weights, stride, patch_size, stages, ref.shape[-2:]
-    )
+    att = SMICAttention(weights, pooling="l2", patch_size=patch_size, stride=stride, stages=stages)
+    grids = att.pair_grids(ref, dist)
+    normalized, combined = _display(grids, ref.shape[-2:])
     return SMICMaps(
         ref=ref,
         dist=dist,
@@ -156,25 +145,27 @@ def attention_maps(
     )
 
 
-def _map_metric(metric: Metric | str, weights: str | os.PathLike[str] | None) -> Metric:
+def _map_metric(metric: Metric | str, weights: str | os.PathLike[str] | None) -> SMICMetric:
     if isinstance(metric, str):
         info = metric_info(metric)
-        if info.family in ("smic", "smic-consistent"):
+        if info.family not in ("smic", "smic-consistent"):
             if not info.returns_map:
-                raise InputError(
-                    f"'{info.name}' has no distortion map to draw (its score pools layers "
-                    "differently); use a metric with a map, for example psnr_smic, ssim_smic, "
-                    f"or the consistent variant of its base metric (see `friqa list`)"
-                )
-            return create_metric(info.name, weights=weights)
+                raise InputError(f"'{info.name}' has no distortion map for SMIC to weight")
+            return smic_wrap(info.name, weights=weights)
         if not info.returns_map:
-            raise InputError(f"'{info.name}' has no distortion map for SMIC to weight")
-        return smic_wrap(info.name, weights=weights)
-    if isinstance(metric, (FaithfulSMICMetric, SMICWrapper)):
-        if not metric.info.returns_map:
-            raise InputError(f"'{metric.info.name}' has no distortion map to draw")
-        return metric
-    return smic_wrap(metric, weights=weights)
+            raise InputError(
+                f"'{info.name}' has no distortion map to draw (its score pools layers "
+                "differently); use a metric with a map, for example psnr_smic, ssim_smic, "
+                f"or the consistent variant of its base metric (see `friqa list`)"
+            )
+        metric = create_metric(info.name, weights=weights)
+        if not isinstance(metric, SMICMetric):
+            raise InputError(f"'{info.name}' does not implement friqa.smic.SMICMetric")
+    if not isinstance(metric, SMICMetric):
+        return smic_wrap(metric, weights=weights)
+    if not metric.info.returns_map:
+        raise InputError(f"'{metric.info.name}' has no distortion map to draw")
+    return metric
 
 
 def smic_maps(
@@ -189,11 +180,15 @@ def smic_maps(
     """A metric's distortion and rectified maps with the stride-``stride`` attention map.
 
     ``metric``: a faithful SMIC metric with a map (``"psnr_smic"``, ``"ssim_smic"``), a
-    consistent variant (``"lpips+smic"``, ...), or any metric with a map (wrapped with
-    :func:`friqa.smic.wrapper.smic_wrap`). The images, the attention and the maps are
-    those the metric works on: the reference's resized images for the faithful
-    metrics, the images as given for the others (whose attention backbone sees the
-    images at the SMIC working size; the attention is zoomed back).
+    consistent variant (``"lpips+smic"``, ...), any :class:`~friqa.smic.protocol.SMICMetric`
+    with a map, or any metric with a map (wrapped with
+    :func:`friqa.smic.consistent.smic_wrap`); ``weights`` serve to create it from a
+    name or to wrap it. The images, the attention and the maps are those the metric
+    works on (:meth:`~friqa.smic.protocol.SMICMetric.map_input`,
+    :meth:`~friqa.smic.protocol.SMICMetric.pair_grids`): the reference's resized
+    images for the faithful metrics, the images as given for the others (whose
+    attention backbone sees the images at the SMIC working size; the attention is
+    zoomed back).
 
     The rectified map is the metric's own (its distortion map times the attention
     its score uses, at its stride); the displayed attention is the stride-``stride``
@@ -203,18 +198,9 @@ def smic_maps(
     ref, dist = check_pair(ref, dist, data_range=m.data_range)
     with torch.no_grad():
         result = m.compute(ref, dist, return_map=True)
-        if isinstance(m, FaithfulSMICMetric):
-            shown_ref, shown_dist = m.prepare(ref), m.prepare(dist)
-            att_ref, att_dist = shown_ref, shown_dist
-        elif isinstance(m, SMICWrapper):
-            shown_ref, shown_dist = ref / m.data_range, dist / m.data_range
-            att_ref, att_dist = m.attention_input(ref), m.attention_input(dist)
-        else:  # pragma: no cover - _map_metric returns one of the two
-            raise InputError(f"cannot draw maps for {type(m).__name__}")
-        w = weights if weights is not None else getattr(m, "weights", None)
-        grids, normalized, combined = _attention(
-            att_ref, att_dist, w, stride, patch_size, SMIC_STAGES, shown_ref.shape[-2:]
-        )
+        grids = m.pair_grids(ref, dist, stride=stride, patch_size=patch_size)
+        shown_ref, shown_dist = m.map_input(ref), m.map_input(dist)
+    normalized, combined = _display(grids, shown_ref.shape[-2:])
     return SMICMaps(
         ref=shown_ref,
         dist=shown_dist,

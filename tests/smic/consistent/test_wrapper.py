@@ -14,7 +14,7 @@ from friqa.exceptions import InputError
 from friqa.io import load_image
 from friqa.metrics.lpips import LPIPS
 from friqa.metrics.registry import create_metric, list_metrics, metric_info
-from friqa.smic.wrapper import (
+from friqa.smic.consistent import (
     LPIPSPlusSMIC,
     SMICWrapper,
     attention_input,
