@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal, cast, overload
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from friqa.metrics.base import MetricInfo, MetricResult
+from friqa.metrics.base import Family, MetricInfo, MetricResult
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 from friqa.smic.attention import combine_grids
@@ -46,7 +46,7 @@ PSNR_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=True,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=f"{SMIC_REFERENCE}, PSNR_SMIC.py",
     description=(
         "PSNR-SMIC as the reference: 7x7 local MSE map x SMIC attention (k7 s7), "
@@ -114,41 +114,16 @@ class PSNRSMIC(FaithfulSMICMetric):
         )
 
 
-@overload
+@metric_function
 def psnr_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def psnr_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def psnr_smic(
-    ref: Tensor,
-    dist: Tensor,
     *,
     weights: str | os.PathLike[str] | None = None,
     preprocess: bool = True,
     data_range: float = 1.0,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+) -> PSNRSMIC:
     """PSNR-SMIC of each pair ``(N,)``; with ``return_map=True`` also the rectified map.
 
-    Function form of :class:`PSNRSMIC`.
+    ``psnr_smic(ref, dist, *, weights=None, preprocess=True, data_range=1.0,
+    return_map=False)``: function form of :class:`PSNRSMIC`.
     """
-    metric = PSNRSMIC(weights, preprocess=preprocess, data_range=data_range)
-    result = metric.compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    return PSNRSMIC(weights, preprocess=preprocess, data_range=data_range)

@@ -8,7 +8,7 @@ published numbers (``SSIM_SMIC(data_range=1, win_size=7)``), one score per image
 2. SSIM map: per RGB channel, separable Gaussian window (7 taps, sigma 1.5,
    built in float32 as the reference does: :func:`reference_gaussian`), valid
    filtering, ``K = (0.01, 0.03)``, ``L = 1``, averaged over channels (as
-   :func:`friqa.metrics.ssim.ssim_map`); distortion map ``1 - SSIM``,
+   :func:`friqa.functional.ssim.ssim_map`); distortion map ``1 - SSIM``,
    ``(N, 1, H - 6, W - 6)``;
 3. attention as in PSNR-SMIC (L2-pooled VGG16 on the un-normalised image,
    relu3_3 + relu4_3, 7x7 patches, stride 7, the two grids averaged on the
@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal, cast, overload
 
 import torch
 from torch import Tensor
 
-from friqa.metrics.base import MetricInfo, MetricResult
+from friqa.functional.ssim import check_ssim_params, ssim_cs_maps
+from friqa.metrics.base import Family, MetricInfo, MetricResult
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.metrics.ssim import _check_window, _ssim_cs_maps
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 from friqa.smic.attention import combine_grids
 
@@ -45,7 +45,7 @@ SSIM_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=True,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=f"{SMIC_REFERENCE}, SSIM_SMIC.py (data_range=1, win_size=7)",
     description=(
         "SSIM-SMIC as the reference: mean((1 - SSIM map) x SMIC attention), per-channel "
@@ -107,7 +107,7 @@ class SSIMSMIC(FaithfulSMICMetric):
         k2: float = 0.03,
     ) -> None:
         super().__init__(weights, preprocess=preprocess, data_range=data_range)
-        _check_window(window_size, sigma, k1, k2)
+        check_ssim_params(window_size, sigma, k1, k2)
         self.window_size = window_size
         self.sigma = float(sigma)
         self.k1 = float(k1)
@@ -122,7 +122,7 @@ class SSIMSMIC(FaithfulSMICMetric):
         return_map: bool,
     ) -> MetricResult:
         kernel = reference_gaussian(self.window_size, self.sigma).to(dist)
-        s, _ = _ssim_cs_maps(ref, dist, kernel, self.k1**2, self.k2**2)
+        s, _ = ssim_cs_maps(ref, dist, kernel, self.k1**2, self.k2**2)
         dmap = 1.0 - s.mean(dim=1, keepdim=True)
         grids = self.attention_grids(ref_feats, dist_feats)
         att = combine_grids([grids[s] for s in SMIC_STAGES], size=tuple(dmap.shape[-2:]))
@@ -137,46 +137,17 @@ class SSIMSMIC(FaithfulSMICMetric):
         return f"{super().extra_repr()}, window_size={self.window_size}, sigma={self.sigma:g}"
 
 
-@overload
+@metric_function
 def ssim_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    window_size: int = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def ssim_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    window_size: int = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def ssim_smic(
-    ref: Tensor,
-    dist: Tensor,
     *,
     weights: str | os.PathLike[str] | None = None,
     preprocess: bool = True,
     data_range: float = 1.0,
     window_size: int = 7,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+) -> SSIMSMIC:
     """SSIM-SMIC of each pair ``(N,)``; with ``return_map=True`` also the rectified map.
 
-    Function form of :class:`SSIMSMIC`.
+    ``ssim_smic(ref, dist, *, weights=None, preprocess=True, data_range=1.0,
+    window_size=7, return_map=False)``: function form of :class:`SSIMSMIC`.
     """
-    metric = SSIMSMIC(
-        weights, preprocess=preprocess, data_range=data_range, window_size=window_size
-    )
-    result = metric.compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    return SSIMSMIC(weights, preprocess=preprocess, data_range=data_range, window_size=window_size)

@@ -46,12 +46,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.exceptions import InputError
+from friqa.functional.lpips import LPIPS_LAYERS, lpips_layer_maps
+from friqa.functional.ssim import downsample2x, ssim_cs_maps
 from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
-from friqa.metrics.lpips import LPIPS, LPIPS_LAYERS, lpips_layer_maps
-from friqa.metrics.ms_ssim import MSSSIM, downsample2x
+from friqa.metrics.lpips import LPIPS
+from friqa.metrics.ms_ssim import MSSSIM
 from friqa.metrics.psnr import PSNR, psnr_from_mse
 from friqa.metrics.registry import create_metric, metric_info, register_metric
-from friqa.metrics.ssim import SSIM, _ssim_cs_maps
+from friqa.metrics.ssim import SSIM
 from friqa.ops.filters import gaussian_kernel1d
 from friqa.ops.resize import smic_prepare_shape
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES
@@ -478,7 +480,7 @@ class MSSSIMPlusSMIC(SMICWrapper):
         for level in range(levels):
             if level > 0:
                 x, y = downsample2x(x), downsample2x(y)
-            s, cs = _ssim_cs_maps(x, y, kernel, c1, c2)
+            s, cs = ssim_cs_maps(x, y, kernel, c1, c2)
             att = self.combined_attention(grids, s.shape[-2:]).to(s.dtype)
             term = s if level == levels - 1 else cs
             values.append(1.0 - (att * (1.0 - term)).mean(dim=(2, 3)))
