@@ -66,11 +66,13 @@ def ssim_cs_maps(
     return luminance * cs, cs
 
 
-def check_ssim_params(window_size: int, sigma: float, k1: float, k2: float) -> None:
-    """Raise :class:`~friqa.exceptions.InputError` unless the SSIM parameters are usable.
+def check_ssim_params(
+    window_size: int, sigma: float, k1: float, k2: float
+) -> tuple[int, float, float, float]:
+    """The SSIM parameters ``(window_size, sigma, k1, k2)``, checked, the last three as floats.
 
     ``window_size`` must be an odd positive integer, ``sigma``, ``k1`` and ``k2``
-    positive finite numbers.
+    positive finite numbers; otherwise :class:`~friqa.exceptions.InputError`.
     """
     if isinstance(window_size, bool) or not isinstance(window_size, int):
         raise InputError(f"window_size must be an odd positive integer, got {window_size!r}")
@@ -84,6 +86,7 @@ def check_ssim_params(window_size: int, sigma: float, k1: float, k2: float) -> N
                 f"{name} must be a positive finite number (it keeps SSIM finite on flat "
                 f"regions), got {k!r}"
             )
+    return window_size, float(sigma), float(k1), float(k2)
 
 
 def check_image_size(x: Tensor, min_size: int, metric: str) -> None:

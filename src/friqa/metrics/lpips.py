@@ -137,17 +137,17 @@ class LPIPS(Metric):
         return f"weights={self.weights!r}, data_range={self.data_range:g}"
 
 
-@metric_function
-def lpips(*, weights: str | os.PathLike[str] | None = None, data_range: float = 1.0) -> LPIPS:
+lpips = metric_function(
+    LPIPS,
+    "lpips",
     """LPIPS v0.1 (VGG16) of each pair: scores ``(N,)``, or ``(scores, map)`` with a map.
 
-    ``lpips(ref, dist, *, weights=None, data_range=1.0, return_map=False)``: function
-    form of :class:`LPIPS`; see the module docstring for the definition.
+    Function form of :class:`LPIPS`; see the module docstring for the definition.
 
     Example:
         >>> import torch
         >>> x = torch.rand(1, 3, 64, 64)
         >>> lpips(x, x)  # doctest: +SKIP
         tensor([0.])
-    """
-    return LPIPS(weights, data_range)
+    """,
+)

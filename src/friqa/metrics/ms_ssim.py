@@ -150,25 +150,15 @@ class MSSSIM(GaussianSSIMMetric):
         return f"{super().extra_repr()}, weights={self.weights}"
 
 
-@metric_function
-def ms_ssim(
-    *,
-    data_range: float = 1.0,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
-    weights: Sequence[float] = MS_SSIM_WEIGHTS,
-) -> MSSSIM:
+ms_ssim = metric_function(
+    MSSSIM,
+    "ms_ssim",
     """MS-SSIM of each pair (see :class:`MSSSIM`), ``(N,)``; with ``return_map`` also the map.
-
-    ``ms_ssim(ref, dist, *, data_range=1.0, window_size=11, sigma=1.5, k1=0.01, k2=0.03,
-    weights=MS_SSIM_WEIGHTS, return_map=False)``.
 
     Example:
         >>> import torch
         >>> ref = torch.rand(2, 3, 170, 180)
         >>> ms_ssim(ref, ref.flip(-1)).shape
         torch.Size([2])
-    """
-    return MSSSIM(data_range, window_size=window_size, sigma=sigma, k1=k1, k2=k2, weights=weights)
+    """,
+)

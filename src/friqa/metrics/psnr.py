@@ -80,15 +80,14 @@ class PSNR(Metric):
         return MetricResult(score=score, map=sq.mean(dim=1, keepdim=True) if return_map else None)
 
 
-@metric_function
-def psnr(*, data_range: float = 1.0) -> PSNR:
+psnr = metric_function(
+    PSNR,
+    "psnr",
     """PSNR of each pair, shape ``(N,)``; with ``return_map=True`` also the map (see :class:`PSNR`).
-
-    ``psnr(ref, dist, *, data_range=1.0, return_map=False)``.
 
     Example:
         >>> ref = torch.full((2, 3, 4, 4), 0.5)
         >>> psnr(ref, ref * 0.8).round(decimals=3)
         tensor([20., 20.])
-    """
-    return PSNR(data_range)
+    """,
+)

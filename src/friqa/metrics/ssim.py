@@ -181,22 +181,20 @@ class SSIM(Metric):
         return f"{super().extra_repr()}, quantize={self.quantize}"
 
 
-@metric_function
-def ssim(*, data_range: float = 1.0, quantize: bool = True) -> SSIM:
+ssim = metric_function(
+    SSIM,
+    "ssim",
     """Classic SSIM (see :class:`SSIM`) of each pair, ``(N,)``; with ``return_map`` also the map.
-
-    ``ssim(ref, dist, *, data_range=1.0, quantize=True, return_map=False)``.
 
     Example:
         >>> ref = torch.rand(2, 3, 24, 24)
         >>> score, dmap = ssim(ref, (ref * 0.9).round(decimals=2), return_map=True)
         >>> score.shape, dmap.shape
         (torch.Size([2]), torch.Size([2, 1, 14, 14]))
-    """
-    return SSIM(data_range, quantize=quantize)
+    """,
+)
 
 
-# --- "ssim_rgb": per-channel Gaussian SSIM -------------------------------------------------
 class GaussianSSIMMetric(Metric):
     """Base of the metrics that compare each channel with SSIM under a Gaussian window.
 
@@ -222,11 +220,9 @@ class GaussianSSIMMetric(Metric):
         k2: float = 0.03,
     ) -> None:
         super().__init__(data_range)
-        check_ssim_params(window_size, sigma, k1, k2)
-        self.window_size = window_size
-        self.sigma = float(sigma)
-        self.k1 = float(k1)
-        self.k2 = float(k2)
+        self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
+            window_size, sigma, k1, k2
+        )
 
     def window(self, like: Tensor) -> tuple[Tensor, float, float]:
         """The Gaussian kernel (on ``like``'s device and dtype) and the constants ``C1, C2``."""
@@ -277,23 +273,14 @@ class SSIMRGB(GaussianSSIMMetric):
         return MetricResult(score=s.mean(dim=(1, 2, 3)), map=1.0 - s if return_map else None)
 
 
-@metric_function
-def ssim_rgb(
-    *,
-    data_range: float = 1.0,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
-) -> SSIMRGB:
+ssim_rgb = metric_function(
+    SSIMRGB,
+    "ssim_rgb",
     """Per-channel Gaussian SSIM (see :class:`SSIMRGB`), ``(N,)``; with ``return_map`` also the map.
-
-    ``ssim_rgb(ref, dist, *, data_range=1.0, window_size=11, sigma=1.5, k1=0.01, k2=0.03,
-    return_map=False)``.
 
     Example:
         >>> ref = torch.rand(2, 3, 16, 16)
         >>> ssim_rgb(ref, ref.flip(-1), window_size=7).shape
         torch.Size([2])
-    """
-    return SSIMRGB(data_range, window_size=window_size, sigma=sigma, k1=k1, k2=k2)
+    """,
+)
