@@ -178,8 +178,9 @@ def _list_grams(
 class DeepSSIM(Metric):
     """DeepSSIM as a module; ``ref`` and ``dist`` may have different sizes.
 
-    Takes tensors ``(N, 3, H, W)`` and ``(N, 3, H', W')``, or lists of single images of
-    any sizes (see :func:`deepssim`, its function form, for the inputs and options).
+    Calling it (or :meth:`compute`) takes tensors ``(N, 3, H, W)`` and ``(N, 3, H', W')``,
+    or lists of single images of any sizes (see :func:`deepssim`, its function form,
+    for the inputs and options).
 
     Args:
         saliency: ``None`` (default, as the authors recommend outside retargeting),
@@ -216,10 +217,6 @@ class DeepSSIM(Metric):
         if isinstance(self.saliency, (tuple, list)):
             return self.saliency[0 if which == "ref" else 1]
         return self.saliency
-
-    def forward(self, ref: Tensor | Sequence[Tensor], dist: Tensor | Sequence[Tensor]) -> Tensor:
-        """Score a batch of pairs (tensors or lists of single images): shape ``(N,)``."""
-        return self.compute(ref, dist).score
 
     def compute(
         self,
