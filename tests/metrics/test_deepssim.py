@@ -6,22 +6,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
-from metric_checks import load_rgb
-from PIL import Image
 
 from friqa.exceptions import InputError
 from friqa.metrics import create_metric, metric_info
-from friqa.metrics.deepssim import (
-    DeepSSIM,
-    block_structure,
-    deepssim,
-    gram_matrix,
-    load_saliency_map,
-    saliency_mask,
-)
+from friqa.metrics.deepssim import DeepSSIM, deepssim
+from metric_checks import load_rgb
 
 REL_TOL = 1e-5
 
@@ -73,29 +64,6 @@ def test_fixture_saliency_with_shipped_gbvs_maps(
     assert abs(score - pair["deepssim"]) > 1e-5
 
 
-def test_saliency_map_inputs_agree(shared_data: Path) -> None:
-    path = shared_data / "pairs" / "deepssim" / "saliency" / "butterfly.png"
-    raw = np.asarray(Image.open(path))  # 8-bit grayscale
-    as_file = load_saliency_map(path)
-    assert as_file.shape == raw.shape
-    np.testing.assert_array_equal(as_file.numpy(), raw.astype(np.float32) / 255.0)
-    size = raw.shape
-    expected = torch.from_numpy(raw > 0).float().reshape(1, 1, *size)
-    for maps in (
-        path,
-        str(path),
-        [path],
-        raw,
-        torch.tensor(raw),
-        torch.tensor(raw / 255.0),
-    ):
-        got = saliency_mask(maps, 1, size)  # type: ignore[arg-type]
-        torch.testing.assert_close(got, expected, rtol=0, atol=0)
-    # threshold is strict and on the [0, 1] scale: 0.05 * 255 = 12.75
-    got = saliency_mask(raw, 1, size, threshold=0.05)
-    torch.testing.assert_close(got, torch.from_numpy(raw > 12).float().reshape(1, 1, *size))
-
-
 def test_module_encoded_reference(vgg_weights_path: Path) -> None:
     """One encoded reference compared with a batch equals the pairwise scores."""
     ref = _smooth(1, 64, 48, seed=50)
@@ -108,51 +76,6 @@ def test_module_encoded_reference(vgg_weights_path: Path) -> None:
     blocks = result.extras["block_similarity"]
     assert blocks.shape == (2, 128, 128)
     torch.testing.assert_close(blocks.mean(dim=(1, 2)), result.score)
-
-
-# ----------------------------------------------------------------------------- maths
-
-
-def _block_structure_loop(gx: np.ndarray, gy: np.ndarray, b: int, c: float) -> np.ndarray:
-    """Straight from the description: per b x b block, population statistics of its entries."""
-    n, rows, cols = gx.shape
-    out = np.empty((n, rows // b, cols // b))
-    for k in range(n):
-        for i in range(rows // b):
-            for j in range(cols // b):
-                x = gx[k, i * b : (i + 1) * b, j * b : (j + 1) * b].ravel()
-                y = gy[k, i * b : (i + 1) * b, j * b : (j + 1) * b].ravel()
-                cov = np.mean((x - x.mean()) * (y - y.mean()))
-                out[k, i, j] = (2 * cov + c) / (x.var() + y.var() + c)
-    return out
-
-
-@pytest.mark.parametrize("block", [4, 2])
-def test_block_structure_matches_loop_oracle(block: int) -> None:
-    f1 = _rand(2, 16, 5, 7, seed=1, dtype=torch.float64)
-    f2 = f1 + 0.3 * _rand(2, 16, 5, 7, seed=2, dtype=torch.float64)
-    gx, gy = gram_matrix(f1), gram_matrix(f2)
-    np.testing.assert_allclose(
-        gx.numpy(), np.einsum("nchw,ndhw->ncd", f1.numpy(), f1.numpy()), rtol=1e-12
-    )
-    got = block_structure(gx, gy, block=block, c=1e-6)
-    want = _block_structure_loop(gx.numpy(), gy.numpy(), block, 1e-6)
-    np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-12)
-
-
-def test_block_structure_bounds_and_constant_blocks() -> None:
-    gx = _rand(3, 8, 8, seed=4, dtype=torch.float64) * 100
-    gy = _rand(3, 8, 8, seed=5, dtype=torch.float64) * 100
-    s = block_structure(gx, gy)
-    assert bool((s.abs() <= 1 + 1e-12).all())
-    torch.testing.assert_close(block_structure(gx, gx), torch.ones(3, 2, 2, dtype=torch.float64))
-    torch.testing.assert_close(block_structure(gx, -gx), -torch.ones(3, 2, 2, dtype=torch.float64))
-    zeros = torch.zeros(1, 4, 4)
-    assert block_structure(zeros, zeros).item() == 1.0  # c / c
-    with pytest.raises(InputError):
-        block_structure(torch.zeros(1, 6, 6), torch.zeros(1, 6, 6))
-    with pytest.raises(InputError):
-        block_structure(torch.zeros(1, 8, 8), torch.zeros(2, 8, 8))
 
 
 # ----------------------------------------------------------------------------- behaviour
@@ -206,6 +129,11 @@ def test_saliency_masks(vgg_weights_path: Path) -> None:
     # per-image lists of maps, as for list inputs
     s_list = deepssim(list(ref), list(dist), saliency=(list(binary[0]), list(binary[1])), weights=w)
     torch.testing.assert_close(s_list, s_binary, rtol=1e-6, atol=1e-7)
+    # the module takes the maps as the function does (the function calls it)
+    module = DeepSSIM(saliency=binary, weights=w)
+    torch.testing.assert_close(module(ref, dist), s_binary, rtol=0, atol=0)
+    lists = DeepSSIM(saliency=(list(binary[0]), list(binary[1])), weights=w)
+    torch.testing.assert_close(lists(list(ref), list(dist)), s_list, rtol=0, atol=0)
 
 
 def test_gbvs_saliency_option(vgg_weights_path: Path) -> None:
@@ -268,5 +196,5 @@ def test_input_errors(vgg_weights_path: Path) -> None:
         deepssim(x * 2, x, weights=w)
     with pytest.raises(InputError, match="distortion map"):
         DeepSSIM(weights=w).compute(x, x, return_map=True)
-    with pytest.raises(InputError, match="your own saliency maps"):
-        DeepSSIM(saliency=(x, x), weights=w)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="saliency must be"):
+        DeepSSIM(saliency=42, weights=w)  # type: ignore[arg-type]

@@ -11,8 +11,9 @@ from PIL import Image
 from scipy import signal
 
 from friqa.exceptions import InputError
+from friqa.functional.ssim import downsample2x
 from friqa.metrics import create_metric, metric_info
-from friqa.metrics.ms_ssim import MS_SSIM_WEIGHTS, MSSSIM, downsample2x, ms_ssim
+from friqa.metrics.ms_ssim import MS_SSIM_WEIGHTS, MSSSIM, ms_ssim
 from friqa.metrics.ssim import ssim_rgb
 
 # --- oracle ----------------------------------------------------------------------------------

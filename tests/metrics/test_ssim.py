@@ -15,8 +15,9 @@ from scipy import signal
 from skimage.metrics import structural_similarity
 
 from friqa.exceptions import InputError
+from friqa.functional.ssim import ssim_map
 from friqa.metrics import create_metric, metric_info
-from friqa.metrics.ssim import SSIM, SSIMRGB, ssim, ssim_map, ssim_rgb
+from friqa.metrics.ssim import SSIM, SSIMRGB, ssim, ssim_rgb
 
 # --- independent oracles ---------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from friqa.exceptions import InputError
+from friqa.functional.deepwsd import deepwsd_layer_term
+from friqa.functional.dists import dists_structure_texture
 from friqa.io import load_image
 from friqa.metrics.base import MetricResult
-from friqa.metrics.deepwsd import deepwsd_layer_term
-from friqa.metrics.dists import dists_structure_texture
 from friqa.metrics.registry import create_metric, list_metrics, metric_info
 from friqa.mic import mic
 from friqa.ops.patches import patch_vectors

@@ -25,9 +25,13 @@ import os
 
 from torch import Tensor, nn
 
-from friqa.backbone import get_vgg16
 from friqa.exceptions import InputError
-from friqa.metrics.deepssim import DEEPSSIM_C, DEEPSSIM_LAYER, MIN_SIZE, gram_matrix
+from friqa.functional.deepssim import (
+    DEEPSSIM_C,
+    DEEPSSIM_MIN_SIZE,
+    block_structure,
+    deepssim_gram,
+)
 from friqa.validation import check_batch
 
 __all__ = ["DeepSSIMLiteLoss", "deepssim_lite_loss", "deepssim_lite_similarity"]
@@ -35,16 +39,10 @@ __all__ = ["DeepSSIMLiteLoss", "deepssim_lite_loss", "deepssim_lite_similarity"]
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _normalised_gram(x: Tensor, weights: str | os.PathLike[str] | None) -> Tensor:
-    vgg = get_vgg16(weights, "max", device=x.device, dtype=x.dtype)
-    feats = vgg(x, (DEEPSSIM_LAYER,), normalize=True)[DEEPSSIM_LAYER]
-    return gram_matrix(feats, normalize=True)
-
-
 def _check_inputs(ref: Tensor, dist: Tensor) -> None:
     # No range check: an image being optimised may step slightly outside [0, 1].
-    check_batch(ref, "ref", data_range=None, min_size=MIN_SIZE)
-    check_batch(dist, "dist", data_range=None, min_size=MIN_SIZE)
+    check_batch(ref, "ref", data_range=None, min_size=DEEPSSIM_MIN_SIZE)
+    check_batch(dist, "dist", data_range=None, min_size=DEEPSSIM_MIN_SIZE)
     if ref.shape[0] != dist.shape[0]:
         raise InputError(
             f"ref and dist must have the same batch size, got {ref.shape[0]} and {dist.shape[0]}"
@@ -63,15 +61,10 @@ def deepssim_lite_similarity(
     ``ref`` is ``(N, 3, H, W)`` and ``dist`` ``(N, 3, H', W')``; sizes may differ.
     """
     _check_inputs(ref, dist)
-    gx = _normalised_gram(ref, weights)
-    gy = _normalised_gram(dist, weights)
-    dims = (1, 2)
-    mx = gx.mean(dim=dims, keepdim=True)
-    my = gy.mean(dim=dims, keepdim=True)
-    var_x = ((gx - mx) ** 2).mean(dim=dims)
-    var_y = ((gy - my) ** 2).mean(dim=dims)
-    cov = (gx * gy).mean(dim=dims) - (mx * my).reshape(-1)
-    return (2 * cov + DEEPSSIM_C) / (var_x + var_y + DEEPSSIM_C)
+    gx = deepssim_gram(ref, weights=weights, normalize=True)
+    gy = deepssim_gram(dist, weights=weights, normalize=True)
+    # one block: the structure term over all entries of the two matrices
+    return block_structure(gx, gy, block=gx.shape[-1], c=DEEPSSIM_C).reshape(-1)
 
 
 def deepssim_lite_loss(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, ClassVar
 
 from torch import Tensor, nn
@@ -20,7 +21,27 @@ from friqa.exceptions import InputError
 from friqa.formatting import json_number
 from friqa.validation import check_batch, check_data_range, check_pair
 
-__all__ = ["MetricInfo", "MetricResult", "EncodedRef", "Metric", "expand_batch"]
+__all__ = ["Family", "MetricInfo", "MetricResult", "EncodedRef", "Metric", "expand_batch"]
+
+
+class Family(str, Enum):
+    """The metric families of the registry; members are their (JSON) string values.
+
+    ``Family.SMIC == "smic"`` holds, and ``str()``/formatting give the bare value.
+    """
+
+    BASE = "base"
+    #: faithful to the SMIC reference (its preprocessing and quirks)
+    SMIC = "smic"
+    #: SMIC attention applied to the real base metric
+    SMIC_CONSISTENT = "smic-consistent"
+    DEEPSSIM = "deepssim"
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+
+_FAMILY_VALUES = frozenset(f.value for f in Family)
 
 
 @dataclass(frozen=True)
@@ -35,8 +56,8 @@ class MetricInfo:
         returns_map: True when ``compute(..., return_map=True)`` gives a spatial map.
         differentiable: True when the score can be back-propagated to ``dist``.
         aligned: True when ``ref`` and ``dist`` must have the same size.
-        family: ``"base"``, ``"smic"`` (faithful to the SMIC reference),
-            ``"smic-consistent"`` (SMIC on the real base metric) or ``"deepssim"``.
+        family: a :class:`Family` (a known family given as its string becomes the
+            member); metrics registered by users may name their own family.
         reference: paper and reference code (with commit) the metric reproduces.
         description: one line for ``friqa list``.
     """
@@ -48,9 +69,13 @@ class MetricInfo:
     returns_map: bool
     differentiable: bool
     aligned: bool = True
-    family: str = "base"
+    family: Family | str = Family.BASE
     reference: str = ""
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.family, Family) and self.family in _FAMILY_VALUES:
+            object.__setattr__(self, "family", Family(self.family))
 
     def as_dict(self) -> dict[str, Any]:
         """The metadata as JSON-friendly values (infinite bounds become strings)."""

@@ -41,45 +41,21 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from friqa.backbone import get_vgg16
-from friqa.exceptions import ImageLoadError, InputError
-from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
+from friqa.exceptions import InputError
+from friqa.functional.deepssim import DEEPSSIM_MIN_SIZE, block_structure, deepssim_gram
+from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
-from friqa.validation import check_batch, check_data_range, check_pair
+from friqa.saliency.masks import SaliencyMaps, gbvs_mask, saliency_mask
+from friqa.validation import check_batch
 
-__all__ = [
-    "DeepSSIM",
-    "deepssim",
-    "deepssim_gram",
-    "gram_matrix",
-    "block_structure",
-    "load_saliency_map",
-    "saliency_mask",
-    "DEEPSSIM_LAYER",
-    "DEEPSSIM_C",
-    "DEEPSSIM_BLOCK",
-    "MIN_SIZE",
-]
+__all__ = ["DeepSSIM", "deepssim", "DEEPSSIM_INFO", "SaliencySpec"]
 
-#: The VGG16 tap DeepSSIM uses (``features[0:26]`` of torchvision's layout).
-DEEPSSIM_LAYER = "relu5_1"
-#: The stabilising constant of the structure term.
-DEEPSSIM_C = 1e-6
-#: Side of the square Gram-matrix blocks the statistics are taken over.
-DEEPSSIM_BLOCK = 4
-#: Smallest image side: four 2x2 max-pools must leave at least one position.
-MIN_SIZE = 16
-
-#: One saliency map: a file path, or an array/tensor ``(H, W)``, ``(1, H, W)`` or
-#: ``(1, 1, H, W)`` (uint8 in 0..255, uint16 in 0..65535, bool, or float in [0, 1]).
-SaliencyMap: TypeAlias = "str | os.PathLike[str] | np.ndarray | Tensor"
-#: Maps for a batch: a batch array/tensor ``(N, H, W)`` or ``(N, 1, H, W)``, or one map per
-#: image, or a single map when the batch has one image.
-SaliencyMaps: TypeAlias = "SaliencyMap | Sequence[SaliencyMap]"
 #: What ``saliency=`` accepts: ``None``, ``"gbvs"`` or ``(ref_maps, dist_maps)``.
 SaliencySpec: TypeAlias = "str | tuple[SaliencyMaps, SaliencyMaps] | None"
+#: One side's saliency: ``None``, ``"gbvs"`` or its maps.
+_Saliency: TypeAlias = "str | SaliencyMaps | None"
 
-INFO = MetricInfo(
+DEEPSSIM_INFO = MetricInfo(
     name="deepssim",
     lower_better=False,
     score_range=(-1.0, 1.0),
@@ -87,7 +63,7 @@ INFO = MetricInfo(
     returns_map=False,
     differentiable=True,
     aligned=False,
-    family="deepssim",
+    family=Family.DEEPSSIM,
     reference=(
         "Zhang, Chen, Zhao and Wang, 'Structural Similarity in Deep Features', IEEE TPAMI "
         "2025 (arXiv 2412.19553); github.com/kekezhang112/DeepSSIM 1f0e908 DeepSSIM_pytorch"
@@ -97,220 +73,6 @@ INFO = MetricInfo(
         "ref and dist may differ in size and alignment"
     ),
 )
-
-
-# ----------------------------------------------------------------------------- maths
-
-
-def gram_matrix(features: Tensor, *, normalize: bool = False) -> Tensor:
-    """Gram matrices ``F Fᵀ`` of a feature batch ``(N, C, h, w)`` -> ``(N, C, C)``.
-
-    Args:
-        features: the feature maps.
-        normalize: divide by ``C h w`` (DeepSSIM-Lite) instead of leaving the sums raw
-            (DeepSSIM).
-
-    Example:
-        >>> gram_matrix(torch.ones(1, 2, 3, 3))
-        tensor([[[9., 9.],
-                 [9., 9.]]])
-    """
-    n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    gram = torch.bmm(flat, flat.transpose(1, 2))
-    return gram / (c * h * w) if normalize else gram
-
-
-def block_structure(
-    gram_ref: Tensor, gram_dist: Tensor, *, block: int = DEEPSSIM_BLOCK, c: float = DEEPSSIM_C
-) -> Tensor:
-    """The structure term of every ``block x block`` block of two matrix batches.
-
-    Args:
-        gram_ref, gram_dist: ``(N, C, C)`` matrices (``C`` divisible by ``block``).
-        block: block side (4 in DeepSSIM).
-        c: stabilising constant.
-
-    Returns:
-        ``(N, C // block, C // block)``: ``(2 cov + c) / (var_ref + var_dist + c)`` per block,
-        population statistics over the ``block**2`` entries; the variance is computed
-        two-pass and the covariance as ``E[xy] - E[x]E[y]``, as in the reference.
-
-    Example:
-        >>> g = torch.arange(64.0).reshape(1, 8, 8)
-        >>> block_structure(g, g).shape
-        torch.Size([1, 2, 2])
-    """
-    if gram_ref.shape != gram_dist.shape or gram_ref.ndim != 3:
-        raise InputError(
-            f"block_structure needs two (N, C, C) batches of one shape, got "
-            f"{tuple(gram_ref.shape)} and {tuple(gram_dist.shape)}"
-        )
-    n, rows, cols = gram_ref.shape
-    if rows % block or cols % block:
-        raise InputError(f"matrix size {rows}x{cols} is not divisible by the block size {block}")
-    shape = (n, rows // block, block, cols // block, block)
-    x = gram_ref.reshape(shape)
-    y = gram_dist.reshape(shape)
-    dims = (2, 4)
-    mx = x.mean(dim=dims, keepdim=True)
-    my = y.mean(dim=dims, keepdim=True)
-    var_x = ((x - mx) ** 2).mean(dim=dims)
-    var_y = ((y - my) ** 2).mean(dim=dims)
-    cov = (x * y).mean(dim=dims) - (mx * my).squeeze(4).squeeze(2)
-    return (2 * cov + c) / (var_x + var_y + c)
-
-
-def deepssim_gram(
-    x: Tensor,
-    *,
-    mask: Tensor | None = None,
-    weights: str | os.PathLike[str] | None = None,
-) -> Tensor:
-    """Raw Gram matrices ``(N, 512, 512)`` of VGG16 ``relu5_1`` features of ``x``.
-
-    Args:
-        x: images ``(N, 3, H, W)`` in [0, 1] (not checked here).
-        mask: optional binary saliency mask ``(N, 1, H, W)`` multiplied into the
-            ``conv1_1`` output before its ReLU.
-        weights: VGG16 weights (see :func:`friqa.backbone.get_vgg16`).
-    """
-    vgg = get_vgg16(weights, "max", device=x.device, dtype=x.dtype)
-    if mask is not None:
-        mask = mask.to(dtype=x.dtype)
-    feats = vgg(x, (DEEPSSIM_LAYER,), normalize=True, conv1_1_mask=mask)[DEEPSSIM_LAYER]
-    return gram_matrix(feats)
-
-
-# ----------------------------------------------------------------------------- saliency
-
-
-def load_saliency_map(path: str | os.PathLike[str]) -> Tensor:
-    """Read a saliency map file as a float32 ``(H, W)`` tensor in [0, 1].
-
-    As the reference (``prepare_salimg``): the image is converted to RGB and its
-    first channel divided by 255 (for a grayscale PNG, its gray value / 255).
-    16-bit grayscale files are divided by 65535.
-
-    Raises:
-        ImageLoadError: the file is missing or not an image.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            if img.mode in ("I;16", "I;16B", "I;16L"):
-                arr = np.asarray(img, dtype=np.float32) / 65535.0
-            elif img.mode in ("I", "F"):
-                raise ImageLoadError(
-                    f"{path}: saliency maps must be 8- or 16-bit images, got PIL mode {img.mode}"
-                )
-            else:
-                arr = np.asarray(img.convert("RGB"))[..., 0].astype(np.float32) / 255.0
-    except (FileNotFoundError, IsADirectoryError, UnidentifiedImageError, OSError) as exc:
-        if isinstance(exc, ImageLoadError):
-            raise
-        raise ImageLoadError(f"cannot read saliency map {path}: {exc}") from exc
-    return torch.from_numpy(np.ascontiguousarray(arr))
-
-
-def _map_to_tensor(obj: Any, name: str) -> Tensor:
-    """One map or a batch of maps as a float tensor in [0, 1], leading dims kept."""
-    if isinstance(obj, (str, os.PathLike)):
-        return load_saliency_map(obj)
-    if isinstance(obj, np.ndarray):
-        obj = torch.tensor(obj)  # a copy: arrays from PIL are read-only
-    if not isinstance(obj, Tensor):
-        raise InputError(
-            f"{name}: a saliency map must be a file path, numpy array or tensor, got "
-            f"{type(obj).__name__}"
-        )
-    if obj.dtype == torch.bool:
-        return obj.float()
-    if obj.dtype == torch.uint8:
-        return obj.float() / 255.0
-    if obj.dtype == torch.uint16:
-        return obj.double() / 65535.0
-    if not obj.is_floating_point():
-        raise InputError(
-            f"{name}: unsupported saliency map dtype {obj.dtype}; use uint8 (0..255), uint16 "
-            "(0..65535), bool, or floats in [0, 1]"
-        )
-    if obj.numel() and not bool(torch.isfinite(obj).all()):
-        raise InputError(f"{name}: saliency map contains NaN or infinite values")
-    if obj.numel() and (float(obj.min()) < 0.0 or float(obj.max()) > 1.0):
-        raise InputError(
-            f"{name}: float saliency maps must lie in [0, 1], got "
-            f"[{float(obj.min()):.4g}, {float(obj.max()):.4g}]; pass uint8 arrays for 0..255 maps"
-        )
-    return obj
-
-
-def saliency_mask(
-    maps: SaliencyMaps, n: int, size: tuple[int, int], *, threshold: float = 0.0, name: str = "map"
-) -> Tensor:
-    """Binary masks ``(n, 1, H, W)`` (float32, 1 where ``map > threshold``) for ``n`` images.
-
-    Args:
-        maps: a batch ``(n, H, W)`` / ``(n, 1, H, W)``, a sequence of ``n`` single maps
-            (paths, arrays, tensors), or one map when ``n == 1``.
-        n: number of images.
-        size: their ``(H, W)``; maps are not resized (the reference does not resize).
-        threshold: values strictly above it count as salient (0 in the reference).
-        name: how to call the maps in error messages.
-    """
-    if isinstance(maps, (list, tuple)):
-        if len(maps) != n:
-            raise InputError(f"{name}: got {len(maps)} saliency maps for {n} image(s)")
-        singles = [_map_to_tensor(m, f"{name}[{i}]") for i, m in enumerate(maps)]
-        parts = []
-        for i, t in enumerate(singles):
-            if t.ndim < 2 or any(s != 1 for s in t.shape[:-2]):
-                raise InputError(
-                    f"{name}[{i}]: expected one (H, W) map, got shape {tuple(t.shape)}"
-                )
-            parts.append(t.reshape(1, 1, *t.shape[-2:]))
-        shapes = {tuple(p.shape) for p in parts}
-        if len(shapes) != 1:
-            raise InputError(f"{name}: the saliency maps have different sizes {sorted(shapes)}")
-        batch = torch.cat([p.to(torch.float64) for p in parts])
-    else:
-        t = _map_to_tensor(maps, name)
-        if t.ndim == 2:
-            t = t.reshape(1, 1, *t.shape)
-        elif t.ndim == 3:
-            t = t.unsqueeze(1)
-        if t.ndim != 4 or t.shape[1] != 1:
-            raise InputError(
-                f"{name}: expected saliency maps (N, H, W) or (N, 1, H, W), got shape "
-                f"{tuple(t.shape)}"
-            )
-        if t.shape[0] != n:
-            raise InputError(f"{name}: got {t.shape[0]} saliency map(s) for {n} image(s)")
-        batch = t
-    if tuple(batch.shape[-2:]) != tuple(size):
-        raise InputError(
-            f"{name}: saliency maps are {batch.shape[-2]}x{batch.shape[-1]} but the images are "
-            f"{size[0]}x{size[1]}; maps must have the image size (compute them on the image "
-            "as given, e.g. with friqa.saliency.gbvs)"
-        )
-    return (batch > threshold).to(torch.float32)
-
-
-def _gbvs_mask(x: Tensor, threshold: float) -> Tensor:
-    """Mask from friqa's GBVS, quantised to 8 bits as the reference's PNG maps are."""
-    try:
-        from friqa.saliency import gbvs
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise InputError(
-            f"saliency='gbvs' needs friqa.saliency.gbvs, which cannot be imported ({exc}); "
-            "pass your own maps as saliency=(ref_maps, dist_maps)"
-        ) from exc
-    with torch.no_grad():
-        maps = gbvs(x.detach())
-    # The reference reads GBVS maps written as 8-bit PNGs (round(255 * map)).
-    quantised = torch.round(maps.to(torch.float64) * 255.0) / 255.0
-    return (quantised > threshold).to(x.dtype).reshape(x.shape[0], 1, *x.shape[-2:])
 
 
 def _is_gbvs(saliency: Any) -> bool:
@@ -344,30 +106,12 @@ def _check_saliency(saliency: SaliencySpec, threshold: float) -> float:
 # ----------------------------------------------------------------------------- encoding
 
 
-def _encode_batch(
-    x: Tensor,
-    saliency: str | SaliencyMaps | None,
-    threshold: float,
-    weights: str | os.PathLike[str] | None,
-    name: str,
-) -> Tensor:
-    """Gram matrices of one batch of equal-size images in [0, 1]."""
-    mask: Tensor | None = None
-    if _is_gbvs(saliency):
-        mask = _gbvs_mask(x, threshold)
-    elif saliency is not None:
-        mask = saliency_mask(
-            saliency, x.shape[0], (x.shape[-2], x.shape[-1]), threshold=threshold, name=name
-        ).to(device=x.device)
-    return deepssim_gram(x, mask=mask, weights=weights)
-
-
 def _as_image_list(images: Sequence[Any], name: str, data_range: float) -> list[Tensor]:
     out: list[Tensor] = []
     for i, img in enumerate(images):
         if isinstance(img, Tensor) and img.ndim == 3:
             img = img.unsqueeze(0)
-        check_batch(img, f"{name}[{i}]", data_range=data_range, min_size=MIN_SIZE)
+        check_batch(img, f"{name}[{i}]", data_range=data_range, min_size=DEEPSSIM_MIN_SIZE)
         if img.shape[0] != 1:
             raise InputError(
                 f"{name}[{i}]: list items must be single images (3, H, W) or (1, 3, H, W), got "
@@ -377,9 +121,27 @@ def _as_image_list(images: Sequence[Any], name: str, data_range: float) -> list[
     return out
 
 
-def _encode_list(
+def _grams(
+    x: Tensor,
+    saliency: _Saliency,
+    threshold: float,
+    weights: str | os.PathLike[str] | None,
+    name: str,
+) -> Tensor:
+    """Gram matrices of one batch of equal-size images in [0, 1]."""
+    mask: Tensor | None = None
+    if _is_gbvs(saliency):
+        mask = gbvs_mask(x, threshold)
+    elif saliency is not None:
+        mask = saliency_mask(
+            saliency, x.shape[0], (x.shape[-2], x.shape[-1]), threshold=threshold, name=name
+        ).to(device=x.device)
+    return deepssim_gram(x, mask=mask, weights=weights)
+
+
+def _list_grams(
     images: list[Tensor],
-    saliency: str | SaliencyMaps | None,
+    saliency: _Saliency,
     threshold: float,
     weights: str | os.PathLike[str] | None,
     name: str,
@@ -401,7 +163,7 @@ def _encode_list(
     for idx in groups.values():
         x = torch.cat([images[i] for i in idx])
         group_sal = saliency if per_image is None else [per_image[i] for i in idx]
-        grams.append(_encode_batch(x, group_sal, threshold, weights, name))
+        grams.append(_grams(x, group_sal, threshold, weights, name))
         order.extend(idx)
     stacked = torch.cat(grams)
     inverse = torch.empty(len(order), dtype=torch.long)
@@ -410,6 +172,120 @@ def _encode_list(
 
 
 # ----------------------------------------------------------------------------- API
+
+
+@register_metric(DEEPSSIM_INFO)
+class DeepSSIM(Metric):
+    """DeepSSIM as a module; ``ref`` and ``dist`` may have different sizes.
+
+    Calling it (or :meth:`compute`) takes tensors ``(N, 3, H, W)`` and ``(N, 3, H', W')``,
+    or lists of single images of any sizes (see :func:`deepssim`, its function form,
+    for the inputs and options).
+
+    Args:
+        saliency: ``None`` (default, as the authors recommend outside retargeting),
+            ``"gbvs"`` (saliency calibration with friqa's GBVS) or your own maps
+            ``(ref_maps, dist_maps)`` for the images this module will score.
+        threshold: saliency threshold (see :func:`deepssim`).
+        weights: VGG16 weights file.
+        data_range: the value of white in the inputs.
+
+    ``compute(...).extras["block_similarity"]`` holds the ``(N, 128, 128)`` grid of
+    per-block structure terms whose mean is the score. There is no spatial map.
+
+    Example:
+        >>> metric = DeepSSIM()  # doctest: +SKIP
+        >>> metric(ref, dist_of_another_size)  # doctest: +SKIP
+    """
+
+    info = DEEPSSIM_INFO
+
+    def __init__(
+        self,
+        saliency: SaliencySpec = None,
+        threshold: float = 0.0,
+        weights: str | os.PathLike[str] | None = None,
+        data_range: float = 1.0,
+    ) -> None:
+        super().__init__(data_range=data_range)
+        self.threshold = _check_saliency(saliency, threshold)
+        self.saliency = saliency.lower() if isinstance(saliency, str) else saliency
+        self.weights = weights
+
+    def saliency_of(self, which: str) -> _Saliency:
+        """The saliency setting of ``"ref"`` or ``"dist"``: None, ``"gbvs"`` or its maps."""
+        if isinstance(self.saliency, (tuple, list)):
+            return self.saliency[0 if which == "ref" else 1]
+        return self.saliency
+
+    def compute(
+        self,
+        ref: Tensor | Sequence[Tensor],
+        dist: Tensor | Sequence[Tensor],
+        *,
+        return_map: bool = False,
+    ) -> MetricResult:
+        """Score pairs given as two tensors or as two lists of single images of any sizes."""
+        if isinstance(ref, Tensor) and isinstance(dist, Tensor):
+            return super().compute(ref, dist, return_map=return_map)
+        if not (isinstance(ref, (list, tuple)) and isinstance(dist, (list, tuple))):
+            raise InputError(
+                "ref and dist must both be tensors (N, 3, H, W) or both be lists of images, got "
+                f"{type(ref).__name__} and {type(dist).__name__}"
+            )
+        if return_map:
+            raise InputError(f"metric '{self.info.name}' does not produce a distortion map")
+        if len(ref) != len(dist):
+            raise InputError(f"got {len(ref)} reference and {len(dist)} distorted images")
+        if len(ref) == 0:
+            raise InputError("the lists of images are empty")
+        refs = _as_image_list(ref, "ref", self.data_range)
+        dists = _as_image_list(dist, "dist", self.data_range)
+        devices = {x.device for x in refs + dists}
+        if len(devices) != 1:
+            raise InputError(f"images are on several devices {sorted(map(str, devices))}")
+        dtypes = {x.dtype for x in refs + dists}
+        if len(dtypes) != 1:
+            raise InputError(f"images have several dtypes {sorted(map(str, dtypes))}; use one")
+        t, w = self.threshold, self.weights
+        gram_r = _list_grams(
+            [x / self.data_range for x in refs], self.saliency_of("ref"), t, w, "ref saliency"
+        )
+        gram_d = _list_grams(
+            [x / self.data_range for x in dists], self.saliency_of("dist"), t, w, "dist saliency"
+        )
+        return _result(gram_r, gram_d)
+
+    def _encode_ref(self, ref: Tensor) -> Any:
+        return self._batch_grams(ref, "ref")
+
+    def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
+        gram_d = self._batch_grams(dist, "dist")
+        return _result(ref.data.to(gram_d.dtype), gram_d)
+
+    def _batch_grams(self, x: Tensor, which: str) -> Tensor:
+        if min(x.shape[-2:]) < DEEPSSIM_MIN_SIZE:
+            raise InputError(
+                f"{which}: images must be at least {DEEPSSIM_MIN_SIZE}x{DEEPSSIM_MIN_SIZE} for "
+                "DeepSSIM"
+            )
+        return _grams(
+            x / self.data_range,
+            self.saliency_of(which),
+            self.threshold,
+            self.weights,
+            f"{which} saliency",
+        )
+
+    def extra_repr(self) -> str:
+        shown = "(ref_maps, dist_maps)" if isinstance(self.saliency, (tuple, list)) else None
+        saliency = shown or repr(self.saliency)
+        return f"saliency={saliency}, threshold={self.threshold:g}, " + super().extra_repr()
+
+
+def _result(gram_ref: Tensor, gram_dist: Tensor) -> MetricResult:
+    blocks = block_structure(gram_ref, gram_dist)
+    return MetricResult(score=blocks.mean(dim=(1, 2)), extras={"block_similarity": blocks})
 
 
 def deepssim(
@@ -446,95 +322,5 @@ def deepssim(
         >>> ref = torch.rand(1, 3, 64, 64)
         >>> deepssim(ref, ref[..., :48])  # doctest: +SKIP
     """
-    rng = check_data_range(data_range)
-    t = _check_saliency(saliency, threshold)
-    ref_sal: str | SaliencyMaps | None
-    dist_sal: str | SaliencyMaps | None
-    if isinstance(saliency, (tuple, list)):
-        ref_sal, dist_sal = saliency[0], saliency[1]
-    else:
-        ref_sal = dist_sal = saliency
-    if isinstance(ref, Tensor) and isinstance(dist, Tensor):
-        r, d = check_pair(ref, dist, data_range=rng, aligned=False, min_size=MIN_SIZE)
-        gram_r = _encode_batch(r / rng, ref_sal, t, weights, "ref saliency")
-        gram_d = _encode_batch(d / rng, dist_sal, t, weights, "dist saliency")
-    elif isinstance(ref, (list, tuple)) and isinstance(dist, (list, tuple)):
-        if len(ref) != len(dist):
-            raise InputError(f"got {len(ref)} reference and {len(dist)} distorted images")
-        if len(ref) == 0:
-            raise InputError("the lists of images are empty")
-        refs = _as_image_list(ref, "ref", rng)
-        dists = _as_image_list(dist, "dist", rng)
-        devices = {x.device for x in refs + dists}
-        if len(devices) != 1:
-            raise InputError(f"images are on several devices {sorted(map(str, devices))}")
-        dtypes = {x.dtype for x in refs + dists}
-        if len(dtypes) != 1:
-            raise InputError(f"images have several dtypes {sorted(map(str, dtypes))}; use one")
-        gram_r = _encode_list([x / rng for x in refs], ref_sal, t, weights, "ref saliency")
-        gram_d = _encode_list([x / rng for x in dists], dist_sal, t, weights, "dist saliency")
-    else:
-        raise InputError(
-            "ref and dist must both be tensors (N, 3, H, W) or both be lists of images, got "
-            f"{type(ref).__name__} and {type(dist).__name__}"
-        )
-    return block_structure(gram_r, gram_d).mean(dim=(1, 2))
-
-
-@register_metric(INFO)
-class DeepSSIM(Metric):
-    """DeepSSIM as a module; ``ref`` and ``dist`` may have different sizes.
-
-    Args:
-        saliency: ``None`` (default, as the authors recommend outside retargeting) or
-            ``"gbvs"`` (saliency calibration with friqa's GBVS). For your own maps use
-            :func:`deepssim` with ``saliency=(ref_maps, dist_maps)``.
-        threshold: saliency threshold (see :func:`deepssim`).
-        weights: VGG16 weights file.
-        data_range: the value of white in the inputs.
-
-    ``compute(...).extras["block_similarity"]`` holds the ``(N, 128, 128)`` grid of
-    per-block structure terms whose mean is the score. There is no spatial map.
-
-    Example:
-        >>> metric = DeepSSIM()  # doctest: +SKIP
-        >>> metric(ref, dist_of_another_size)  # doctest: +SKIP
-    """
-
-    info = INFO
-
-    def __init__(
-        self,
-        saliency: str | None = None,
-        threshold: float = 0.0,
-        weights: str | os.PathLike[str] | None = None,
-        data_range: float = 1.0,
-    ) -> None:
-        super().__init__(data_range=data_range)
-        if saliency is not None and not isinstance(saliency, str):
-            raise InputError(
-                "DeepSSIM(saliency=...) takes None or 'gbvs'; for your own saliency maps call "
-                "friqa.metrics.deepssim.deepssim(ref, dist, saliency=(ref_maps, dist_maps))"
-            )
-        self.threshold = _check_saliency(saliency, threshold)
-        self.saliency = saliency.lower() if saliency is not None else None
-        self.weights = weights
-
-    def _encode_ref(self, ref: Tensor) -> Any:
-        if min(ref.shape[-2:]) < MIN_SIZE:
-            raise InputError(f"ref: images must be at least {MIN_SIZE}x{MIN_SIZE} for DeepSSIM")
-        return _encode_batch(
-            ref / self.data_range, self.saliency, self.threshold, self.weights, "ref"
-        )
-
-    def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
-        if min(dist.shape[-2:]) < MIN_SIZE:
-            raise InputError(f"dist: images must be at least {MIN_SIZE}x{MIN_SIZE} for DeepSSIM")
-        gram_d = _encode_batch(
-            dist / self.data_range, self.saliency, self.threshold, self.weights, "dist"
-        )
-        blocks = block_structure(ref.data.to(gram_d.dtype), gram_d)
-        return MetricResult(score=blocks.mean(dim=(1, 2)), extras={"block_similarity": blocks})
-
-    def extra_repr(self) -> str:
-        return f"saliency={self.saliency!r}, threshold={self.threshold:g}, " + super().extra_repr()
+    metric = DeepSSIM(saliency, threshold=threshold, weights=weights, data_range=data_range)
+    return metric.compute(ref, dist).score

@@ -25,47 +25,29 @@ so ``returns_map`` is False. Per-layer terms are in ``MetricResult.extras``:
 ``"structure"`` / ``"texture"`` (layer -> ``(N,)``, the weighted sums
 ``sum_c alpha_c S1_c`` / ``sum_c beta_c S2_c``) and ``"s1"`` / ``"s2"`` (layer ->
 ``(N, C)``, unweighted). For local statistics (the SMIC variant's per-patch
-terms) apply :func:`dists_structure_texture` to patches.
+terms) apply :func:`friqa.functional.dists.dists_structure_texture` to patches.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from friqa.backbone import get_vgg16
-from friqa.exceptions import WeightsError
-from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
+from friqa.functional.dists import (
+    DISTS_CHANNELS,
+    DISTS_LAYERS,
+    dists_alpha_beta,
+    dists_distance,
+    dists_features,
+)
+from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
-from friqa.weights import load_shipped
 
-__all__ = [
-    "DISTS",
-    "dists",
-    "DISTS_LAYERS",
-    "DISTS_CHANNELS",
-    "DISTS_C1",
-    "DISTS_C2",
-    "DISTS_WEIGHTS_FILE",
-    "dists_alpha_beta",
-    "dists_features",
-    "dists_structure_texture",
-]
+__all__ = ["DISTS", "dists", "DISTS_INFO"]
 
-#: The six feature sets of DISTS, in the order of its alpha/beta channels.
-DISTS_LAYERS: tuple[str, ...] = ("image", "relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
-#: Their channels (1475 in total).
-DISTS_CHANNELS: tuple[int, ...] = (3, 64, 128, 256, 512, 512)
-#: Stabilising constants of the structure and texture terms.
-DISTS_C1 = 1e-6
-DISTS_C2 = 1e-6
-#: The shipped alpha/beta file (``friqa.weights``).
-DISTS_WEIGHTS_FILE = "dists_alpha_beta.pt"
-
-INFO = MetricInfo(
+DISTS_INFO = MetricInfo(
     name="dists",
     lower_better=True,
     # S1 lies in [0, 1] (non-negative features) and S2 in [-1, 1]; with the shipped
@@ -75,7 +57,7 @@ INFO = MetricInfo(
     returns_map=False,
     differentiable=True,
     aligned=True,
-    family="base",
+    family=Family.BASE,
     reference=(
         "Ding et al., TPAMI 2020; dingkeyan93/DISTS as PyPI dists-pytorch 0.1 (DISTS_pytorch)"
     ),
@@ -83,95 +65,7 @@ INFO = MetricInfo(
 )
 
 
-def dists_alpha_beta(
-    device: torch.device | str | None = None,
-    dtype: torch.dtype = torch.float32,
-    *,
-    normalized: bool = True,
-) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """DISTS' learned weights split per layer: ``(alpha, beta)``, layer -> ``(C,)``.
-
-    With ``normalized=True`` (as DISTS uses them) both are divided by
-    ``sum(alpha) + sum(beta)`` over all 1475 channels, computed in float32 as
-    the reference does, before conversion to ``dtype``.
-
-    Example:
-        >>> alpha, beta = dists_alpha_beta()
-        >>> [tuple(alpha[k].shape) for k in ("image", "relu5_3")]
-        [(3,), (512,)]
-    """
-    raw = load_shipped(DISTS_WEIGHTS_FILE)
-    total = sum(DISTS_CHANNELS)
-    for key in ("alpha", "beta"):
-        if key not in raw or tuple(raw[key].shape) != (1, total, 1, 1):
-            raise WeightsError(
-                f"{DISTS_WEIGHTS_FILE}: expected '{key}' of shape (1, {total}, 1, 1); the "
-                "shipped file is not DISTS' alpha/beta"
-            )
-    alpha, beta = raw["alpha"].float(), raw["beta"].float()
-    if normalized:
-        w_sum = alpha.sum() + beta.sum()
-        alpha, beta = alpha / w_sum, beta / w_sum
-    a_parts = torch.split(alpha.reshape(total), list(DISTS_CHANNELS))
-    b_parts = torch.split(beta.reshape(total), list(DISTS_CHANNELS))
-    return (
-        {k: v.to(device=device, dtype=dtype) for k, v in zip(DISTS_LAYERS, a_parts, strict=True)},
-        {k: v.to(device=device, dtype=dtype) for k, v in zip(DISTS_LAYERS, b_parts, strict=True)},
-    )
-
-
-def dists_features(
-    x: Tensor,
-    weights: str | os.PathLike[str] | None = None,
-    *,
-    layers: Sequence[str] = DISTS_LAYERS,
-) -> dict[str, Tensor]:
-    """DISTS' features of images ``x`` in [0, 1]: layer -> ``(N, C, h, w)``.
-
-    VGG16 with L2 pooling on ImageNet-normalised input; the ``image`` entry is
-    ``x`` itself.
-    """
-    net = get_vgg16(weights, "l2", device=x.device, dtype=x.dtype)
-    return net(x, tuple(layers), normalize=True)
-
-
-def dists_structure_texture(
-    fx: Tensor,
-    fy: Tensor,
-    dim: int | Sequence[int] = (-2, -1),
-    *,
-    c1: float = DISTS_C1,
-    c2: float = DISTS_C2,
-    keepdim: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """DISTS' structure and texture terms ``(S1, S2)`` with statistics over ``dim``.
-
-    ``dim`` holds the dimensions the statistics are taken over (the spatial ones
-    for DISTS; the positions of each patch for a local variant); every other
-    dimension (batch, channel, patch index) is kept. Means and the variances
-    ``mean((f - mu)^2)`` are biased; the covariance is ``mean(f_x f_y) - mu_x mu_y``,
-    exactly as in the reference code.
-
-    Example:
-        >>> f = torch.rand(2, 5, 8, 8)
-        >>> s1, s2 = dists_structure_texture(f, f)
-        >>> s1.shape, bool(torch.allclose(s2, torch.ones(2, 5)))
-        (torch.Size([2, 5]), True)
-    """
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    mx = fx.mean(dims, keepdim=True)
-    my = fy.mean(dims, keepdim=True)
-    s1 = (2 * mx * my + c1) / (mx**2 + my**2 + c1)
-    vx = ((fx - mx) ** 2).mean(dims, keepdim=True)
-    vy = ((fy - my) ** 2).mean(dims, keepdim=True)
-    cxy = (fx * fy).mean(dims, keepdim=True) - mx * my
-    s2 = (2 * cxy + c2) / (vx + vy + c2)
-    if not keepdim:
-        s1, s2 = s1.squeeze(dims), s2.squeeze(dims)
-    return s1, s2
-
-
-@register_metric(INFO)
+@register_metric(DISTS_INFO)
 class DISTS(Metric):
     """DISTS (see the module docstring). Lower is better; no distortion map.
 
@@ -186,7 +80,7 @@ class DISTS(Metric):
         tensor([0.1264])
     """
 
-    info = INFO
+    info = DISTS_INFO
     alpha: Tensor
     beta: Tensor
 
@@ -220,26 +114,10 @@ class DISTS(Metric):
         feats_ref: dict[str, Tensor] = ref.data
         feats_dist = self.features(dist)
         alpha, beta = self.alpha_beta(dist)
-        s1s: dict[str, Tensor] = {}
-        s2s: dict[str, Tensor] = {}
-        structure: dict[str, Tensor] = {}
-        texture: dict[str, Tensor] = {}
-        for k in DISTS_LAYERS:
-            s1, s2 = dists_structure_texture(feats_ref[k], feats_dist[k], (2, 3))
-            s1s[k], s2s[k] = s1, s2
-            structure[k] = (alpha[k] * s1).sum(dim=1)
-            texture[k] = (beta[k] * s2).sum(dim=1)
-        d1 = structure[DISTS_LAYERS[0]]
-        d2 = texture[DISTS_LAYERS[0]]
-        for k in DISTS_LAYERS[1:]:  # the reference's order of summation
-            d1 = d1 + structure[k]
-            d2 = d2 + texture[k]
-        score = 1 - (d1 + d2)
+        score, terms = dists_distance(feats_ref, feats_dist, alpha, beta)
         extras: dict[str, object] = {
-            "structure": structure,
-            "texture": texture,
-            "s1": s1s,
-            "s2": s2s,
+            name: {k: getattr(t, name) for k, t in terms.items()}
+            for name in ("structure", "texture", "s1", "s2")
         }
         return MetricResult(score=score, map=None, extras=extras)
 

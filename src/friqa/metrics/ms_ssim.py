@@ -33,19 +33,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal, cast, overload
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.exceptions import InputError
-from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
+from friqa.functional.ssim import (
+    ScaleMaps,
+    check_image_size,
+    ms_ssim_combine,
+    ms_ssim_scale_maps,
+    ms_ssim_terms,
+)
+from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.metrics.ssim import _check_size, _check_window, _ssim_cs_maps
-from friqa.ops.filters import gaussian_kernel1d, pad2d
+from friqa.metrics.ssim import GaussianSSIMMetric
 
-__all__ = ["MSSSIM", "ms_ssim", "MS_SSIM_WEIGHTS", "MS_SSIM_INFO", "downsample2x"]
+__all__ = ["MSSSIM", "ms_ssim", "MS_SSIM_WEIGHTS", "MS_SSIM_INFO"]
 
 #: The scale weights of Wang, Simoncelli and Bovik (2003), finest scale first.
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -57,7 +61,7 @@ MS_SSIM_INFO = MetricInfo(
     needs_weights=False,
     returns_map=True,
     differentiable=True,
-    family="base",
+    family=Family.BASE,
     reference=(
         "Z. Wang, E. P. Simoncelli, A. C. Bovik, 'Multiscale structural similarity for image "
         "quality assessment', Asilomar 2003; per RGB channel as TensorFlow's "
@@ -65,23 +69,6 @@ MS_SSIM_INFO = MetricInfo(
     ),
     description="Multi-scale SSIM (5 scales, Gaussian 11/1.5) per RGB channel, averaged",
 )
-
-
-def downsample2x(x: Tensor) -> Tensor:
-    """Halve ``(N, C, H, W)`` by 2x2 means, to ``(ceil(H / 2), ceil(W / 2))``.
-
-    An odd side is first extended by repeating its last row/column, as MATLAB's
-    ``imfilter(x, ones(2) / 4, 'symmetric')`` followed by ``x(1:2:end, 1:2:end)``.
-
-    Example:
-        >>> downsample2x(torch.arange(9.0).view(1, 1, 3, 3))
-        tensor([[[[2.0000, 3.5000],
-                  [6.5000, 8.0000]]]])
-    """
-    h, w = x.shape[-2:]
-    if h % 2 or w % 2:
-        x = pad2d(x, (0, w % 2, 0, h % 2), "edge")
-    return F.avg_pool2d(x, kernel_size=2, stride=2)
 
 
 def _check_weights(weights: Sequence[float]) -> tuple[float, ...]:
@@ -97,7 +84,7 @@ def _check_weights(weights: Sequence[float]) -> tuple[float, ...]:
 
 
 @register_metric(MS_SSIM_INFO)
-class MSSSIM(Metric):
+class MSSSIM(GaussianSSIMMetric):
     """Multi-scale SSIM (see the module docstring for the exact definition); higher is better.
 
     Score: MS-SSIM per RGB channel, averaged over channels, in ``[0, 1]``.
@@ -117,6 +104,7 @@ class MSSSIM(Metric):
         weights: the scale exponents, finest scale first; their number is ``M``.
 
     Example:
+        >>> import torch
         >>> ref = torch.rand(1, 3, 161, 161)
         >>> MSSSIM()(ref, ref)
         tensor([1.])
@@ -134,12 +122,7 @@ class MSSSIM(Metric):
         k2: float = 0.03,
         weights: Sequence[float] = MS_SSIM_WEIGHTS,
     ) -> None:
-        super().__init__(data_range)
-        _check_window(window_size, sigma, k1, k2)
-        self.window_size = window_size
-        self.sigma = float(sigma)
-        self.k1 = float(k1)
-        self.k2 = float(k2)
+        super().__init__(data_range, window_size=window_size, sigma=sigma, k1=k1, k2=k2)
         self.weights = _check_weights(weights)
 
     @property
@@ -147,82 +130,35 @@ class MSSSIM(Metric):
         """Smallest side the images may have."""
         return (self.window_size - 1) * 2 ** (len(self.weights) - 1) + 1
 
+    def scale_maps(self, ref: Tensor, dist: Tensor) -> list[ScaleMaps]:
+        """SSIM and cs maps of every scale, finest first (see :func:`ms_ssim_scale_maps`).
+
+        ``ref`` and ``dist`` are ``(N, C, H, W)`` in ``[0, data_range]``, at least
+        :attr:`min_size` on each side (not checked here).
+        """
+        return ms_ssim_scale_maps(ref, dist, *self.window(dist), len(self.weights))
+
     def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
-        _check_size(dist, self.min_size, self.info.name)
-        kernel = gaussian_kernel1d(
-            self.window_size, self.sigma, device=dist.device, dtype=dist.dtype
-        )
-        c1, c2 = (self.k1 * self.data_range) ** 2, (self.k2 * self.data_range) ** 2
-        x, y = ref.data, dist
-        levels = len(self.weights)
-        values: list[Tensor] = []
-        fine_map: Tensor | None = None
-        for level in range(levels):
-            if level > 0:
-                x, y = downsample2x(x), downsample2x(y)
-            s, cs = _ssim_cs_maps(x, y, kernel, c1, c2)
-            if level == 0 and return_map:
-                fine_map = 1.0 - s.mean(dim=1, keepdim=True)
-            values.append((s if level == levels - 1 else cs).mean(dim=(2, 3)))
-        clipped = torch.relu(torch.stack(values))  # (levels, N, C)
-        w = torch.tensor(self.weights, device=dist.device, dtype=clipped.dtype).view(-1, 1, 1)
-        score = (clipped**w).prod(dim=0).mean(dim=1)
+        check_image_size(dist, self.min_size, self.info.name)
+        scales = self.scale_maps(ref.data, dist)
+        values = [t.mean(dim=(2, 3)) for t in ms_ssim_terms(scales)]
+        score, clipped = ms_ssim_combine(values, self.weights)
+        fine_map = 1.0 - scales[0].ssim.mean(dim=1, keepdim=True) if return_map else None
         return MetricResult(score=score, map=fine_map, extras={"scale_values": clipped})
 
     def extra_repr(self) -> str:
-        return (
-            f"{super().extra_repr()}, window_size={self.window_size}, sigma={self.sigma:g}, "
-            f"k1={self.k1:g}, k2={self.k2:g}, weights={self.weights}"
-        )
+        return f"{super().extra_repr()}, weights={self.weights}"
 
 
-@overload
-def ms_ssim(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = ...,
-    window_size: int = ...,
-    sigma: float = ...,
-    k1: float = ...,
-    k2: float = ...,
-    weights: Sequence[float] = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def ms_ssim(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = ...,
-    window_size: int = ...,
-    sigma: float = ...,
-    k1: float = ...,
-    k2: float = ...,
-    weights: Sequence[float] = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def ms_ssim(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = 1.0,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
-    weights: Sequence[float] = MS_SSIM_WEIGHTS,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+ms_ssim = metric_function(
+    MSSSIM,
+    "ms_ssim",
     """MS-SSIM of each pair (see :class:`MSSSIM`), ``(N,)``; with ``return_map`` also the map.
 
     Example:
+        >>> import torch
         >>> ref = torch.rand(2, 3, 170, 180)
         >>> ms_ssim(ref, ref.flip(-1)).shape
         torch.Size([2])
-    """
-    metric = MSSSIM(data_range, window_size=window_size, sigma=sigma, k1=k1, k2=k2, weights=weights)
-    result = metric.compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    """,
+)

@@ -13,12 +13,12 @@ identical pair does not poison a batch; to *train* towards identity, use the MSE
 from __future__ import annotations
 
 import math
-from typing import Literal, cast, overload
 
 import torch
 from torch import Tensor
 
-from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
+from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
 
 __all__ = ["PSNR", "psnr", "psnr_from_mse", "PSNR_INFO"]
@@ -30,7 +30,7 @@ PSNR_INFO = MetricInfo(
     needs_weights=False,
     returns_map=True,
     differentiable=True,
-    family="base",
+    family=Family.BASE,
     reference=(
         "Peak signal-to-noise ratio over all channels, as scikit-image's "
         "peak_signal_noise_ratio (10 log10(data_range^2 / MSE))"
@@ -80,25 +80,14 @@ class PSNR(Metric):
         return MetricResult(score=score, map=sq.mean(dim=1, keepdim=True) if return_map else None)
 
 
-@overload
-def psnr(
-    ref: Tensor, dist: Tensor, *, data_range: float = ..., return_map: Literal[False] = ...
-) -> Tensor: ...
-@overload
-def psnr(
-    ref: Tensor, dist: Tensor, *, data_range: float = ..., return_map: Literal[True]
-) -> tuple[Tensor, Tensor]: ...
-def psnr(
-    ref: Tensor, dist: Tensor, *, data_range: float = 1.0, return_map: bool = False
-) -> Tensor | tuple[Tensor, Tensor]:
+psnr = metric_function(
+    PSNR,
+    "psnr",
     """PSNR of each pair, shape ``(N,)``; with ``return_map=True`` also the map (see :class:`PSNR`).
 
     Example:
         >>> ref = torch.full((2, 3, 4, 4), 0.5)
         >>> psnr(ref, ref * 0.8).round(decimals=3)
         tensor([20., 20.])
-    """
-    result = PSNR(data_range).compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    """,
+)

@@ -13,7 +13,8 @@ MATLAB ``ssim_index.m`` (the 2003 release used in the paper; no automatic
 down-sampling) applied to ``rgb2gray`` of the 8-bit image. 11x11 Gaussian window,
 sigma 1.5, K1 = 0.01, K2 = 0.03, L = 255, one luminance channel.
 
-``"ssim_rgb"`` (:class:`SSIMRGB`, :func:`ssim_rgb`, :func:`ssim_map`) -- SSIM on
+``"ssim_rgb"`` (:class:`SSIMRGB`, :func:`ssim_rgb`, and the map alone:
+:func:`friqa.functional.ssim.ssim_map`) -- SSIM on
 each RGB channel of the float image, averaged over the channels, with a
 configurable separable Gaussian window (default 11, sigma 1.5) and ``L =
 data_range``. This is the SSIM of the SMIC reference (KANGX99/SMIC 6736abe,
@@ -25,23 +26,21 @@ use_sample_covariance=False)``. Fully differentiable.
 
 from __future__ import annotations
 
-from typing import Literal, cast, overload
-
 import torch
 from torch import Tensor
 
-from friqa.exceptions import InputError
-from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult
+from friqa.functional.ssim import check_image_size, check_ssim_params, ssim_cs_maps
+from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.ops.filters import gaussian_kernel1d, separable_filter
-from friqa.validation import check_batch, check_data_range
+from friqa.ops.filters import gaussian_kernel1d
 
 __all__ = [
     "SSIM",
     "SSIMRGB",
+    "GaussianSSIMMetric",
     "ssim",
     "ssim_rgb",
-    "ssim_map",
     "MATLAB_GRAY_WEIGHTS",
     "SSIM_INFO",
     "SSIM_RGB_INFO",
@@ -62,7 +61,7 @@ SSIM_INFO = MetricInfo(
     needs_weights=False,
     returns_map=True,
     differentiable=False,
-    family="base",
+    family=Family.BASE,
     reference=(
         f"{_WANG_REFERENCE}; the authors' MATLAB ssim_index.m (11x11 Gaussian, sigma 1.5, "
         "K=(0.01, 0.03), L=255, 'valid') on MATLAB rgb2gray of the 8-bit image"
@@ -80,7 +79,7 @@ SSIM_RGB_INFO = MetricInfo(
     needs_weights=False,
     returns_map=True,
     differentiable=True,
-    family="base",
+    family=Family.BASE,
     reference=(
         f"{_WANG_REFERENCE}; per RGB channel with a separable Gaussian window and 'valid' "
         "filtering as in the SMIC reference (KANGX99/SMIC 6736abe, SSIM_SMIC.py) and "
@@ -89,49 +88,6 @@ SSIM_RGB_INFO = MetricInfo(
     ),
     description="SSIM per RGB channel (Gaussian window, configurable), averaged over channels",
 )
-
-
-# --- shared core ---------------------------------------------------------------------------
-def _ssim_cs_maps(
-    x: Tensor, y: Tensor, kernel: Tensor, c1: float, c2: float
-) -> tuple[Tensor, Tensor]:
-    """SSIM and contrast-structure maps of ``x`` and ``y`` per channel ('valid' filtering).
-
-    Returns ``(ssim, cs)``, both ``(N, C, H - k + 1, W - k + 1)`` with ``k = len(kernel)``;
-    ``cs = (2 s_xy + C2) / (s_x^2 + s_y^2 + C2)`` and ``ssim = l * cs``.
-    """
-    c = x.shape[1]
-    moments = separable_filter(torch.cat([x, y, x * x, y * y, x * y], dim=1), kernel)
-    mu_x, mu_y, e_xx, e_yy, e_xy = moments.split(c, dim=1)
-    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
-    var_x, var_y, cov = e_xx - mu_xx, e_yy - mu_yy, e_xy - mu_xy
-    cs = (2.0 * cov + c2) / (var_x + var_y + c2)
-    luminance = (2.0 * mu_xy + c1) / (mu_xx + mu_yy + c1)
-    return luminance * cs, cs
-
-
-def _check_window(window_size: int, sigma: float, k1: float, k2: float) -> None:
-    if isinstance(window_size, bool) or not isinstance(window_size, int):
-        raise InputError(f"window_size must be an odd positive integer, got {window_size!r}")
-    if window_size < 1 or window_size % 2 == 0:
-        raise InputError(f"window_size must be an odd positive integer, got {window_size}")
-    if not (float(sigma) > 0 and float(sigma) < float("inf")):
-        raise InputError(f"sigma must be a positive finite number, got {sigma!r}")
-    for name, k in (("k1", k1), ("k2", k2)):
-        if not (float(k) > 0 and float(k) < float("inf")):
-            raise InputError(
-                f"{name} must be a positive finite number (it keeps SSIM finite on flat "
-                f"regions), got {k!r}"
-            )
-
-
-def _check_size(x: Tensor, min_size: int, metric: str) -> None:
-    h, w = x.shape[-2:]
-    if h < min_size or w < min_size:
-        raise InputError(
-            f"'{metric}' needs images of at least {min_size}x{min_size} pixels (its window), "
-            f"got {h}x{w}"
-        )
 
 
 def _exact_dtype(device: torch.device) -> torch.dtype:
@@ -160,59 +116,6 @@ def _luminance(x: Tensor, data_range: float, quantize: bool) -> Tensor:
         return _round_half_away(r * wr + g * wg + b * wb)
     r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
     return r * wr + g * wg + b * wb
-
-
-def ssim_map(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    data_range: float = 1.0,
-    k1: float = 0.01,
-    k2: float = 0.03,
-    channel_average: bool = True,
-) -> Tensor:
-    """The SSIM map of each channel under a separable Gaussian window, 'valid' filtering.
-
-    The map of the ``"ssim_rgb"`` metric (and of SSIM-SMIC with ``window_size=7``).
-    Differentiable; computed in the inputs' dtype on their device.
-
-    Args:
-        ref: reference ``(N, C, H, W)`` in ``[0, data_range]`` (any number of channels).
-        dist: distorted batch of the same shape.
-        window_size: taps of the Gaussian window (odd).
-        sigma: its standard deviation in pixels.
-        data_range: the value of white, ``L`` in ``C1 = (k1 L)^2``, ``C2 = (k2 L)^2``.
-        k1, k2: the SSIM constants (positive).
-        channel_average: average the channels' maps (``(N, 1, h, w)``) or keep them
-            (``(N, C, h, w)``).
-
-    Returns:
-        The SSIM map (1 = identical), ``h = H - window_size + 1``, ``w = W - window_size + 1``.
-
-    Raises:
-        InputError: bad shapes, values outside ``[0, data_range]``, images smaller than
-            the window, or bad parameters.
-
-    Example:
-        >>> x = torch.rand(2, 3, 16, 16)
-        >>> m = ssim_map(x, x, window_size=7)
-        >>> m.shape, bool(torch.allclose(m, torch.ones_like(m)))
-        (torch.Size([2, 1, 10, 10]), True)
-    """
-    data_range = check_data_range(data_range)
-    _check_window(window_size, sigma, k1, k2)
-    ref = check_batch(ref, "ref", data_range=data_range, channels=None)
-    dist = check_batch(dist, "dist", data_range=data_range, channels=None)
-    if ref.shape != dist.shape:
-        raise InputError(
-            f"ref and dist must have the same shape, got {tuple(ref.shape)} and {tuple(dist.shape)}"
-        )
-    _check_size(ref, window_size, "ssim_map")
-    kernel = gaussian_kernel1d(window_size, sigma, device=ref.device, dtype=ref.dtype)
-    s, _ = _ssim_cs_maps(ref, dist, kernel, (k1 * data_range) ** 2, (k2 * data_range) ** 2)
-    return s.mean(dim=1, keepdim=True) if channel_average else s
 
 
 # --- "ssim": the classic MATLAB reference ----------------------------------------------------
@@ -265,12 +168,12 @@ class SSIM(Metric):
         return _luminance(ref, self.data_range, self.quantize)
 
     def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
-        _check_size(dist, self.window_size, self.info.name)
+        check_image_size(dist, self.window_size, self.info.name)
         x = ref.data
         y = _luminance(dist, self.data_range, self.quantize)
         big_l = 255.0 if self.quantize else self.data_range
         kernel = gaussian_kernel1d(self.window_size, self.sigma, device=y.device, dtype=y.dtype)
-        s, _ = _ssim_cs_maps(x, y, kernel, (self.k1 * big_l) ** 2, (self.k2 * big_l) ** 2)
+        s, _ = ssim_cs_maps(x, y, kernel, (self.k1 * big_l) ** 2, (self.k2 * big_l) ** 2)
         score = s.mean(dim=(1, 2, 3)).to(dist.dtype)
         return MetricResult(score=score, map=(1.0 - s).to(dist.dtype) if return_map else None)
 
@@ -278,32 +181,9 @@ class SSIM(Metric):
         return f"{super().extra_repr()}, quantize={self.quantize}"
 
 
-@overload
-def ssim(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = ...,
-    quantize: bool = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def ssim(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = ...,
-    quantize: bool = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def ssim(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = 1.0,
-    quantize: bool = True,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+ssim = metric_function(
+    SSIM,
+    "ssim",
     """Classic SSIM (see :class:`SSIM`) of each pair, ``(N,)``; with ``return_map`` also the map.
 
     Example:
@@ -311,22 +191,62 @@ def ssim(
         >>> score, dmap = ssim(ref, (ref * 0.9).round(decimals=2), return_map=True)
         >>> score.shape, dmap.shape
         (torch.Size([2]), torch.Size([2, 1, 14, 14]))
+    """,
+)
+
+
+class GaussianSSIMMetric(Metric):
+    """Base of the metrics that compare each channel with SSIM under a Gaussian window.
+
+    Holds the window options shared by ``"ssim_rgb"`` (:class:`SSIMRGB`) and
+    ``"ms_ssim"`` (:class:`~friqa.metrics.ms_ssim.MSSSIM`); subclasses set ``info``
+    and implement ``_compute``.
+
+    Args:
+        data_range: the value of white in the inputs (1.0 for images in [0, 1]);
+            ``L`` in the SSIM constants.
+        window_size: taps of the Gaussian window (odd).
+        sigma: its standard deviation in pixels.
+        k1, k2: the SSIM constants.
     """
-    result = SSIM(data_range, quantize=quantize).compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+
+    def __init__(
+        self,
+        data_range: float = 1.0,
+        *,
+        window_size: int = 11,
+        sigma: float = 1.5,
+        k1: float = 0.01,
+        k2: float = 0.03,
+    ) -> None:
+        super().__init__(data_range)
+        self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
+            window_size, sigma, k1, k2
+        )
+
+    def window(self, like: Tensor) -> tuple[Tensor, float, float]:
+        """The Gaussian kernel (on ``like``'s device and dtype) and the constants ``C1, C2``."""
+        kernel = gaussian_kernel1d(
+            self.window_size, self.sigma, device=like.device, dtype=like.dtype
+        )
+        return kernel, (self.k1 * self.data_range) ** 2, (self.k2 * self.data_range) ** 2
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, window_size={self.window_size}, sigma={self.sigma:g}, "
+            f"k1={self.k1:g}, k2={self.k2:g}"
+        )
 
 
-# --- "ssim_rgb": per-channel Gaussian SSIM -------------------------------------------------
 @register_metric(SSIM_RGB_INFO)
-class SSIMRGB(Metric):
+class SSIMRGB(GaussianSSIMMetric):
     """SSIM per RGB channel with a Gaussian window, averaged over channels; higher is better.
 
     Each channel of the ``[0, data_range]`` float images is compared with SSIM under a
     separable ``window_size``-tap Gaussian window of standard deviation ``sigma``
     (normalised to sum 1), 'valid' filtering, ``L = data_range``; the channels' maps are
-    averaged. See :func:`ssim_map`. The SMIC reference uses ``window_size=7``.
+    averaged. See :func:`friqa.functional.ssim.ssim_map`. The SMIC reference uses
+    ``window_size=7``.
 
     Score: the mean of the channel-averaged SSIM map, in ``[-1, 1]``.
     Distortion map: ``1 - `` that map, ``(N, 1, H - window_size + 1, W - window_size + 1)``.
@@ -346,83 +266,21 @@ class SSIMRGB(Metric):
 
     info = SSIM_RGB_INFO
 
-    def __init__(
-        self,
-        data_range: float = 1.0,
-        *,
-        window_size: int = 11,
-        sigma: float = 1.5,
-        k1: float = 0.01,
-        k2: float = 0.03,
-    ) -> None:
-        super().__init__(data_range)
-        _check_window(window_size, sigma, k1, k2)
-        self.window_size = window_size
-        self.sigma = float(sigma)
-        self.k1 = float(k1)
-        self.k2 = float(k2)
-
     def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
-        _check_size(dist, self.window_size, self.info.name)
-        kernel = gaussian_kernel1d(
-            self.window_size, self.sigma, device=dist.device, dtype=dist.dtype
-        )
-        c1, c2 = (self.k1 * self.data_range) ** 2, (self.k2 * self.data_range) ** 2
-        s, _ = _ssim_cs_maps(ref.data, dist, kernel, c1, c2)
+        check_image_size(dist, self.window_size, self.info.name)
+        s, _ = ssim_cs_maps(ref.data, dist, *self.window(dist))
         s = s.mean(dim=1, keepdim=True)
         return MetricResult(score=s.mean(dim=(1, 2, 3)), map=1.0 - s if return_map else None)
 
-    def extra_repr(self) -> str:
-        return (
-            f"{super().extra_repr()}, window_size={self.window_size}, sigma={self.sigma:g}, "
-            f"k1={self.k1:g}, k2={self.k2:g}"
-        )
 
-
-@overload
-def ssim_rgb(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = ...,
-    window_size: int = ...,
-    sigma: float = ...,
-    k1: float = ...,
-    k2: float = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def ssim_rgb(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = ...,
-    window_size: int = ...,
-    sigma: float = ...,
-    k1: float = ...,
-    k2: float = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def ssim_rgb(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    data_range: float = 1.0,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+ssim_rgb = metric_function(
+    SSIMRGB,
+    "ssim_rgb",
     """Per-channel Gaussian SSIM (see :class:`SSIMRGB`), ``(N,)``; with ``return_map`` also the map.
 
     Example:
         >>> ref = torch.rand(2, 3, 16, 16)
         >>> ssim_rgb(ref, ref.flip(-1), window_size=7).shape
         torch.Size([2])
-    """
-    metric = SSIMRGB(data_range, window_size=window_size, sigma=sigma, k1=k1, k2=k2)
-    result = metric.compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    """,
+)

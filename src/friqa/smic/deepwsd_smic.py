@@ -11,10 +11,10 @@ image:
    always applied); DeepWSD's window is 16 when ``f >= 5``, else 4;
 3. VGG16 with L2 pooling on the un-normalised image; layers image, relu1_2,
    relu2_2, relu3_3, relu4_3, relu5_3, each padded as DeepWSD pads
-   (:func:`friqa.metrics.deepwsd.deepwsd_pad`: Python ``round``, zeros on the
+   (:func:`friqa.functional.deepwsd.deepwsd_pad`: Python ``round``, zeros on the
    left columns and bottom rows, a negative amount crops);
 4. image, relu1_2, relu2_2, relu5_3: DeepWSD's layer term
-   (:func:`friqa.metrics.deepwsd.deepwsd_layer_term`: the memory-reinterpreting
+   (:func:`friqa.functional.deepwsd.deepwsd_layer_term`: the memory-reinterpreting
    reshape, POT's unnormalised ``wasserstein_1d`` with p = 2, plus the weighted L2
    term of the reference's ``ws_distance``), each added as ``log(term + 1)``;
 5. relu3_3, relu4_3: the *padded* layer and its projections are cut into 4x4
@@ -48,19 +48,17 @@ import torch
 from torch import Tensor
 
 from friqa.exceptions import InputError
-from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult
-from friqa.metrics.deepwsd import (
+from friqa.functional.deepwsd import (
     DEEPWSD_TAPS,
-    deepwsd_downsample,
     deepwsd_layer_term,
+    deepwsd_model_input,
     deepwsd_output,
     deepwsd_pad,
-    deepwsd_pool_factor,
     deepwsd_window,
 )
+from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_vectors
-from friqa.ops.resize import deepwsd_prepare
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["DeepWSDSMIC", "deepwsd_smic", "DEEPWSD_SMIC_INFO", "patch_layer_terms"]
@@ -72,7 +70,7 @@ DEEPWSD_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=False,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=(
         f"{SMIC_REFERENCE}, DeepWSD_SMIC.py (as_loss=False); DeepWSD: github.com/Buka-Xing/"
         "DeepWSD @532c728"
@@ -146,10 +144,7 @@ class DeepWSDSMIC(FaithfulSMICMetric):
     def prepare_pooled(self, x: Tensor) -> tuple[Tensor, int]:
         """Scale, resize (``preprocess``) and average-pool: the model's input and ``f``."""
         x = x / self.data_range if self.data_range != 1.0 else x
-        if self.preprocess:
-            x = deepwsd_prepare(x)
-        factor = deepwsd_pool_factor(*x.shape[-2:])
-        return deepwsd_downsample(x, factor), factor
+        return deepwsd_model_input(x, resize=self.preprocess)
 
     def prepare(self, x: Tensor) -> Tensor:
         return self.prepare_pooled(x)[0]

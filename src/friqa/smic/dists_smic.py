@@ -34,8 +34,13 @@ from collections.abc import Mapping
 
 from torch import Tensor
 
-from friqa.metrics.base import MetricInfo, MetricResult
-from friqa.metrics.dists import DISTS_LAYERS, dists_alpha_beta, dists_structure_texture
+from friqa.functional.dists import (
+    DISTS_LAYERS,
+    dists_alpha_beta,
+    dists_distance,
+    dists_structure_texture,
+)
+from friqa.metrics.base import Family, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
@@ -51,7 +56,7 @@ DISTS_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=False,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=f"{SMIC_REFERENCE}, DISTS_SMIC.py",
     description=(
         "DISTS-SMIC as the reference: un-normalised L2-pooled VGG16, global DISTS terms at "
@@ -70,7 +75,7 @@ def patch_structure_texture(
 
     ``(N, C, h, w)`` features -> two ``(N, gh, gw)`` tensors (patch grid as
     :func:`friqa.ops.patches.patch_columns`); statistics as
-    :func:`friqa.metrics.dists.dists_structure_texture` over the patch positions.
+    :func:`friqa.functional.dists.dists_structure_texture` over the patch positions.
     """
     n = fx.shape[0]
     gh, gw = grid_shape(fx.shape[2], fx.shape[3], patch_size, stride)
@@ -121,16 +126,9 @@ class DISTSSMIC(FaithfulSMICMetric):
         dist_feats: Mapping[str, Tensor],
         return_map: bool,
     ) -> MetricResult:
-        structure: list[Tensor] = []
-        texture: list[Tensor] = []
-        for k in GLOBAL_LAYERS:
-            s1, s2 = dists_structure_texture(ref_feats[k], dist_feats[k], (2, 3))
-            structure.append((getattr(self, f"alpha_{k}").to(s1) * s1).sum(dim=1))
-            texture.append((getattr(self, f"beta_{k}").to(s2) * s2).sum(dim=1))
-        d1, d2 = structure[0], texture[0]
-        for a, b in zip(structure[1:], texture[1:], strict=True):  # the reference's order
-            d1, d2 = d1 + a, d2 + b
-        global_part = 1 - (d1 + d2)
+        alpha = {k: getattr(self, f"alpha_{k}") for k in GLOBAL_LAYERS}
+        beta = {k: getattr(self, f"beta_{k}") for k in GLOBAL_LAYERS}
+        global_part, _ = dists_distance(ref_feats, dist_feats, alpha, beta, GLOBAL_LAYERS)
         grids = self.attention_grids(ref_feats, dist_feats)
         raw: dict[str, Tensor] = {}
         layers: dict[str, Tensor] = {}

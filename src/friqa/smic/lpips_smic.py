@@ -44,8 +44,8 @@ from collections.abc import Mapping
 
 from torch import Tensor
 
-from friqa.metrics.base import MetricInfo, MetricResult
-from friqa.metrics.lpips import LPIPS_LAYERS, apply_lpips_linear, lpips_linear_weights
+from friqa.functional.lpips import LPIPS_LAYERS, apply_lpips_linear, lpips_linear_weights
+from friqa.metrics.base import Family, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
 from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
@@ -59,7 +59,7 @@ LPIPS_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=False,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=f"{SMIC_REFERENCE}, LPIPS_SMIC.py",
     description=(
         "LPIPS-SMIC as the reference: un-normalised VGG16 (max pool), LPIPS v0.1 weights at "

@@ -24,18 +24,15 @@ reference's numpy precision.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from typing import Literal, cast, overload
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from friqa.metrics.base import MetricInfo, MetricResult
+from friqa.metrics.base import Family, MetricInfo
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
-from friqa.smic.attention import combine_grids
+from friqa.smic._faithful import SMIC_REFERENCE
+from friqa.smic._faithful_map import FaithfulMapSMICMetric
 
 __all__ = ["PSNRSMIC", "psnr_smic", "PSNR_SMIC_INFO", "local_mse_map"]
 
@@ -46,7 +43,7 @@ PSNR_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=True,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=f"{SMIC_REFERENCE}, PSNR_SMIC.py",
     description=(
         "PSNR-SMIC as the reference: 7x7 local MSE map x SMIC attention (k7 s7), "
@@ -69,7 +66,7 @@ def local_mse_map(ref: Tensor, dist: Tensor, window: int = 7) -> Tensor:
 
 
 @register_metric(PSNR_SMIC_INFO)
-class PSNRSMIC(FaithfulSMICMetric):
+class PSNRSMIC(FaithfulMapSMICMetric):
     """PSNR-SMIC (see the module docstring); higher is better.
 
     ``compute(..., return_map=True)`` gives the rectified map ``mse_map * attention``
@@ -95,60 +92,18 @@ class PSNRSMIC(FaithfulSMICMetric):
     info = PSNR_SMIC_INFO
     window = 7
 
-    def _score(
-        self,
-        ref: Tensor,
-        dist: Tensor,
-        ref_feats: Mapping[str, Tensor],
-        dist_feats: Mapping[str, Tensor],
-        return_map: bool,
-    ) -> MetricResult:
-        grids = self.attention_grids(ref_feats, dist_feats)
-        mse_map = local_mse_map(ref, dist, self.window)
-        att = combine_grids([grids[s] for s in SMIC_STAGES], size=tuple(mse_map.shape[-2:]))
-        rectified = mse_map.to(att.dtype) * att
-        score = 10.0 * torch.log10(1.0 / (rectified.mean(dim=(1, 2, 3)) + 1e-10))
-        extras: dict[str, object] = {"grids": grids, "attention": att, "distortion_map": mse_map}
-        return MetricResult(
-            score=score.to(dist.dtype), map=rectified if return_map else None, extras=extras
-        )
+    def distortion_map(self, ref: Tensor, dist: Tensor) -> Tensor:
+        return local_mse_map(ref, dist, self.window)
+
+    def reduce(self, mean: Tensor) -> Tensor:
+        return 10.0 * torch.log10(1.0 / (mean + 1e-10))
 
 
-@overload
-def psnr_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def psnr_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def psnr_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    preprocess: bool = True,
-    data_range: float = 1.0,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+psnr_smic = metric_function(
+    PSNRSMIC,
+    "psnr_smic",
     """PSNR-SMIC of each pair ``(N,)``; with ``return_map=True`` also the rectified map.
 
     Function form of :class:`PSNRSMIC`.
-    """
-    metric = PSNRSMIC(weights, preprocess=preprocess, data_range=data_range)
-    result = metric.compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    """,
+)

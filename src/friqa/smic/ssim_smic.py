@@ -8,7 +8,7 @@ published numbers (``SSIM_SMIC(data_range=1, win_size=7)``), one score per image
 2. SSIM map: per RGB channel, separable Gaussian window (7 taps, sigma 1.5,
    built in float32 as the reference does: :func:`reference_gaussian`), valid
    filtering, ``K = (0.01, 0.03)``, ``L = 1``, averaged over channels (as
-   :func:`friqa.metrics.ssim.ssim_map`); distortion map ``1 - SSIM``,
+   :func:`friqa.functional.ssim.ssim_map`); distortion map ``1 - SSIM``,
    ``(N, 1, H - 6, W - 6)``;
 3. attention as in PSNR-SMIC (L2-pooled VGG16 on the un-normalised image,
    relu3_3 + relu4_3, 7x7 patches, stride 7, the two grids averaged on the
@@ -24,17 +24,16 @@ not what its demo uses; we default to the demo's window 7 (option ``window_size`
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Literal, cast, overload
 
 import torch
 from torch import Tensor
 
-from friqa.metrics.base import MetricInfo, MetricResult
+from friqa.functional.ssim import check_ssim_params, ssim_cs_maps
+from friqa.metrics.base import Family, MetricInfo
+from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.metrics.ssim import _check_window, _ssim_cs_maps
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
-from friqa.smic.attention import combine_grids
+from friqa.smic._faithful import SMIC_REFERENCE
+from friqa.smic._faithful_map import FaithfulMapSMICMetric
 
 __all__ = ["SSIMSMIC", "ssim_smic", "SSIM_SMIC_INFO", "reference_gaussian"]
 
@@ -45,7 +44,7 @@ SSIM_SMIC_INFO = MetricInfo(
     needs_weights=True,
     returns_map=True,
     differentiable=False,
-    family="smic",
+    family=Family.SMIC,
     reference=f"{SMIC_REFERENCE}, SSIM_SMIC.py (data_range=1, win_size=7)",
     description=(
         "SSIM-SMIC as the reference: mean((1 - SSIM map) x SMIC attention), per-channel "
@@ -73,7 +72,7 @@ def reference_gaussian(size: int, sigma: float) -> Tensor:
 
 
 @register_metric(SSIM_SMIC_INFO)
-class SSIMSMIC(FaithfulSMICMetric):
+class SSIMSMIC(FaithfulMapSMICMetric):
     """SSIM-SMIC (see the module docstring); lower is better.
 
     ``compute(..., return_map=True)`` gives the rectified map
@@ -107,76 +106,24 @@ class SSIMSMIC(FaithfulSMICMetric):
         k2: float = 0.03,
     ) -> None:
         super().__init__(weights, preprocess=preprocess, data_range=data_range)
-        _check_window(window_size, sigma, k1, k2)
-        self.window_size = window_size
-        self.sigma = float(sigma)
-        self.k1 = float(k1)
-        self.k2 = float(k2)
-
-    def _score(
-        self,
-        ref: Tensor,
-        dist: Tensor,
-        ref_feats: Mapping[str, Tensor],
-        dist_feats: Mapping[str, Tensor],
-        return_map: bool,
-    ) -> MetricResult:
-        kernel = reference_gaussian(self.window_size, self.sigma).to(dist)
-        s, _ = _ssim_cs_maps(ref, dist, kernel, self.k1**2, self.k2**2)
-        dmap = 1.0 - s.mean(dim=1, keepdim=True)
-        grids = self.attention_grids(ref_feats, dist_feats)
-        att = combine_grids([grids[s] for s in SMIC_STAGES], size=tuple(dmap.shape[-2:]))
-        rectified = dmap.to(att.dtype) * att
-        score = rectified.mean(dim=(1, 2, 3))
-        extras: dict[str, object] = {"grids": grids, "attention": att, "distortion_map": dmap}
-        return MetricResult(
-            score=score.to(dist.dtype), map=rectified if return_map else None, extras=extras
+        self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
+            window_size, sigma, k1, k2
         )
+
+    def distortion_map(self, ref: Tensor, dist: Tensor) -> Tensor:
+        kernel = reference_gaussian(self.window_size, self.sigma).to(dist)
+        s, _ = ssim_cs_maps(ref, dist, kernel, self.k1**2, self.k2**2)
+        return 1.0 - s.mean(dim=1, keepdim=True)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, window_size={self.window_size}, sigma={self.sigma:g}"
 
 
-@overload
-def ssim_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    window_size: int = ...,
-    return_map: Literal[False] = ...,
-) -> Tensor: ...
-@overload
-def ssim_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = ...,
-    preprocess: bool = ...,
-    data_range: float = ...,
-    window_size: int = ...,
-    return_map: Literal[True],
-) -> tuple[Tensor, Tensor]: ...
-def ssim_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    preprocess: bool = True,
-    data_range: float = 1.0,
-    window_size: int = 7,
-    return_map: bool = False,
-) -> Tensor | tuple[Tensor, Tensor]:
+ssim_smic = metric_function(
+    SSIMSMIC,
+    "ssim_smic",
     """SSIM-SMIC of each pair ``(N,)``; with ``return_map=True`` also the rectified map.
 
     Function form of :class:`SSIMSMIC`.
-    """
-    metric = SSIMSMIC(
-        weights, preprocess=preprocess, data_range=data_range, window_size=window_size
-    )
-    result = metric.compute(ref, dist, return_map=return_map)
-    if return_map:
-        return result.score, cast(Tensor, result.map)
-    return result.score
+    """,
+)

@@ -11,10 +11,9 @@ from torch import Tensor
 
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
-from friqa.metrics.ms_ssim import MSSSIM, downsample2x
+from friqa.functional.ssim import ms_ssim_combine, ms_ssim_terms
+from friqa.metrics.ms_ssim import MSSSIM
 from friqa.metrics.registry import register_metric
-from friqa.metrics.ssim import _ssim_cs_maps
-from friqa.ops.filters import gaussian_kernel1d
 from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
 
 __all__ = ["MSSSIMPlusSMIC", "MS_SSIM_PLUS_SMIC_INFO"]
@@ -71,25 +70,15 @@ class MSSSIMPlusSMIC(SMICWrapper):
                 f"'{self.info.name}' needs images of at least {m.min_size}x{m.min_size} pixels"
             )
         encoded: EncodedRef = base
-        x: Tensor = expand_batch(encoded.data, dist.shape[0])
-        y = dist
-        kernel = gaussian_kernel1d(m.window_size, m.sigma, device=y.device, dtype=y.dtype)
-        c1, c2 = (m.k1 * m.data_range) ** 2, (m.k2 * m.data_range) ** 2
-        levels = len(m.weights)
+        scales = m.scale_maps(expand_batch(encoded.data, dist.shape[0]), dist)
         values: list[Tensor] = []
-        fine_map = fine_att = dist.new_empty(0)
-        for level in range(levels):
-            if level > 0:
-                x, y = downsample2x(x), downsample2x(y)
-            s, cs = _ssim_cs_maps(x, y, kernel, c1, c2)
-            att = self.combined_attention(grids, s.shape[-2:]).to(s.dtype)
-            term = s if level == levels - 1 else cs
+        atts: list[Tensor] = []
+        for term in ms_ssim_terms(scales):
+            att = self.combined_attention(grids, term.shape[-2:]).to(term.dtype)
             values.append(1.0 - (att * (1.0 - term)).mean(dim=(2, 3)))
-            if level == 0:
-                fine_map, fine_att = 1.0 - s.mean(dim=1, keepdim=True), att
-        clipped = torch.relu(torch.stack(values))  # (levels, N, C)
-        w = torch.tensor(m.weights, device=dist.device, dtype=clipped.dtype).view(-1, 1, 1)
-        score = (clipped**w).prod(dim=0).mean(dim=1)
+            atts.append(att)
+        score, clipped = ms_ssim_combine(values, m.weights)
+        fine_map, fine_att = 1.0 - scales[0].ssim.mean(dim=1, keepdim=True), atts[0]
         extras: dict[str, Any] = {
             "grids": dict(grids),
             "attention": fine_att,

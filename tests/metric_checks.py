@@ -1,8 +1,9 @@
 """Checks shared by the metric tests: image helpers and the properties every metric has.
 
 Each check takes the metric and the inputs (seeds, sizes, tolerances stay in the
-calling test) and fails with ``assert`` / ``torch.testing.assert_close``. The test
-files find this module because pytest puts ``tests/metrics`` on ``sys.path``.
+calling test) and fails with ``assert`` / ``torch.testing.assert_close``. Test files
+in every folder find this module because pytest puts ``tests`` (the folder of the
+root ``conftest.py``) on ``sys.path``.
 """
 
 from __future__ import annotations
