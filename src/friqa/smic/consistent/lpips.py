@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
 from friqa.functional.lpips import LPIPS_LAYERS, lpips_layer_maps
+from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
 from friqa.metrics.lpips import LPIPS
 from friqa.metrics.registry import register_metric
 from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper

@@ -6,12 +6,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from friqa.exceptions import InputError
-from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
 from friqa.functional.ssim import ms_ssim_combine, ms_ssim_terms
+from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
 from friqa.metrics.ms_ssim import MSSSIM
 from friqa.metrics.registry import register_metric
 from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
