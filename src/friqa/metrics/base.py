@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
 from friqa.exceptions import InputError
+from friqa.metrics.gradients import refuse_gradients
 from friqa.validation import check_batch, check_data_range, check_pair
 
 __all__ = ["MetricInfo", "MetricResult", "EncodedRef", "Metric", "expand_batch"]
@@ -39,6 +41,8 @@ class MetricInfo:
             ``"smic-consistent"`` (SMIC on the real base metric) or ``"deepssim"``.
         reference: paper and reference code (with commit) the metric reproduces.
         description: one line for ``friqa list``.
+        gradient_note: when not differentiable, why and what to train with instead (the
+            error raised by ``backward`` through the score; see :mod:`friqa.metrics.gradients`).
     """
 
     name: str
@@ -51,6 +55,7 @@ class MetricInfo:
     family: str = "base"
     reference: str = ""
     description: str = ""
+    gradient_note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The metadata as JSON-friendly values (infinite bounds become strings)."""
@@ -69,6 +74,7 @@ class MetricInfo:
             "family": self.family,
             "reference": self.reference,
             "description": self.description,
+            "gradient_note": self.gradient_note,
         }
 
 
@@ -150,7 +156,10 @@ class Metric(nn.Module):
         if return_map and not self.info.returns_map:
             raise InputError(f"metric '{self.info.name}' does not produce a distortion map")
         ref, dist = check_pair(ref, dist, data_range=self.data_range, aligned=self.info.aligned)
-        return self._compute(self.encode_ref(ref, validate=False), dist, return_map)
+        result = self._compute(self.encode_ref(ref, validate=False), dist, return_map)
+        if not self.differentiable and torch.is_grad_enabled():
+            result = refuse_gradients(self, result, ref, dist)
+        return result
 
     def encode_ref(self, ref: Tensor, *, validate: bool = True) -> EncodedRef:
         """Prepare a reference batch once, to compare it with many distorted batches."""
@@ -180,7 +189,18 @@ class Metric(nn.Module):
                 f"{tuple(ref.shape)} and dist {tuple(dist.shape)}"
             )
         data = ref.data if ref.shape[0] == n else expand_batch(ref.data, n)
-        return self._compute(EncodedRef((n, *ref.shape[1:]), data), dist, return_map)
+        result = self._compute(EncodedRef((n, *ref.shape[1:]), data), dist, return_map)
+        if not self.differentiable and torch.is_grad_enabled():
+            result = refuse_gradients(self, result, ref.data, dist)
+        return result
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether this instance's score has a gradient: ``info.differentiable`` unless an
+        option changes it (``quantize=False``, ``preprocess=False``, ...). When False,
+        ``backward`` through the score raises :class:`~friqa.exceptions.NotDifferentiableError`.
+        """
+        return self.info.differentiable
 
     # --- to implement -----------------------------------------------------------------
     def _encode_ref(self, ref: Tensor) -> Any:

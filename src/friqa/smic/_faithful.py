@@ -39,7 +39,7 @@ from friqa.ops.resize import smic_prepare
 from friqa.smic.attention import attention_grids
 from friqa.smic.projections import projection_weights
 
-__all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE"]
+__all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE", "SMIC_GRADIENT_NOTE"]
 
 #: The VGG16 taps carrying SMIC attention in the reference.
 SMIC_STAGES: tuple[str, ...] = ("relu3_3", "relu4_3")
@@ -49,6 +49,12 @@ SMIC_REFERENCE = (
     "Xiao, Wang, He, Chen, Shen, 'Sliced Maximal Information Coefficient: A Training-Free "
     "Approach for Image Quality Assessment Enhancement', arXiv 2408.09920; "
     "github.com/KANGX99/SMIC smic-pytorch @6736abe"
+)
+
+#: Why the faithful metrics have no gradient, and what to train with (``gradient_note``).
+SMIC_GRADIENT_NOTE = (
+    "the reference's 8-bit PIL resizing has no gradient; use preprocess=False, or a "
+    "'smic-consistent' metric such as 'lpips+smic', for training"
 )
 
 
@@ -88,6 +94,11 @@ class FaithfulSMICMetric(Metric):
         self.preprocess = bool(preprocess)
         for stage, w in projection_weights(SMIC_STAGES).items():
             self.register_buffer(f"proj_{stage}", w, persistent=False)
+
+    @property
+    def differentiable(self) -> bool:
+        """True without the reference's PIL preprocessing (``preprocess=False``) only."""
+        return not self.preprocess
 
     # --- pieces -------------------------------------------------------------------------
     def projection(self, stage: str) -> Tensor:

@@ -61,7 +61,7 @@ from friqa.metrics.deepwsd import (
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_vectors
 from friqa.ops.resize import deepwsd_prepare
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["DeepWSDSMIC", "deepwsd_smic", "DEEPWSD_SMIC_INFO", "patch_layer_terms"]
 
@@ -73,6 +73,7 @@ DEEPWSD_SMIC_INFO = MetricInfo(
     returns_map=False,
     differentiable=False,
     family="smic",
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=(
         f"{SMIC_REFERENCE}, DeepWSD_SMIC.py (as_loss=False); DeepWSD: github.com/Buka-Xing/"
         "DeepWSD @532c728"

@@ -38,7 +38,7 @@ from friqa.metrics.base import MetricInfo, MetricResult
 from friqa.metrics.dists import DISTS_LAYERS, dists_alpha_beta, dists_structure_texture
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["DISTSSMIC", "dists_smic", "DISTS_SMIC_INFO", "patch_structure_texture"]
 
@@ -52,6 +52,7 @@ DISTS_SMIC_INFO = MetricInfo(
     returns_map=False,
     differentiable=False,
     family="smic",
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, DISTS_SMIC.py",
     description=(
         "DISTS-SMIC as the reference: un-normalised L2-pooled VGG16, global DISTS terms at "

@@ -34,7 +34,7 @@ from torch import Tensor
 
 from friqa.metrics.base import MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 from friqa.smic.attention import combine_grids
 
 __all__ = ["PSNRSMIC", "psnr_smic", "PSNR_SMIC_INFO", "local_mse_map"]
@@ -47,6 +47,7 @@ PSNR_SMIC_INFO = MetricInfo(
     returns_map=True,
     differentiable=False,
     family="smic",
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, PSNR_SMIC.py",
     description=(
         "PSNR-SMIC as the reference: 7x7 local MSE map x SMIC attention (k7 s7), "

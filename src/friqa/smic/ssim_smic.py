@@ -33,7 +33,7 @@ from torch import Tensor
 from friqa.metrics.base import MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.metrics.ssim import _check_window, _ssim_cs_maps
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 from friqa.smic.attention import combine_grids
 
 __all__ = ["SSIMSMIC", "ssim_smic", "SSIM_SMIC_INFO", "reference_gaussian"]
@@ -46,6 +46,7 @@ SSIM_SMIC_INFO = MetricInfo(
     returns_map=True,
     differentiable=False,
     family="smic",
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, SSIM_SMIC.py (data_range=1, win_size=7)",
     description=(
         "SSIM-SMIC as the reference: mean((1 - SSIM map) x SMIC attention), per-channel "

@@ -219,8 +219,15 @@ class SMICWrapper(Metric):
                 family="smic-consistent",
                 reference=_CONSISTENT_REFERENCE,
                 description=f"SMIC attention on the distortion map of {base_name}",
+                gradient_note=base_info.gradient_note if base_info is not None else "",
             )
         object.__setattr__(self, "info", _info)
+
+    @property
+    def differentiable(self) -> bool:
+        """As the wrapped metric (the attention is a constant weight); True for a callable,
+        whose own autograd decides."""
+        return self.base.differentiable if isinstance(self.base, Metric) else True
 
     # --- attention ----------------------------------------------------------------------
     def attention_input(self, x: Tensor) -> Tensor:
@@ -380,6 +387,10 @@ SSIM_PLUS_SMIC_INFO = MetricInfo(
     family="smic-consistent",
     reference=_CONSISTENT_REFERENCE + " (the MATLAB ssim_index.m SSIM of 'ssim')",
     description="1 - mean(att x (1 - SSIM map)) with the classic SSIM (consistent SMIC)",
+    gradient_note=(
+        "the 8-bit quantisation of its SSIM ('ssim') has no gradient; use quantize=False "
+        "for training"
+    ),
 )
 
 
