@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from friqa.metrics.base import Metric
+from friqa.metrics.base import Metric, MetricResult
 
 __all__ = [
     "load_rgb",
@@ -111,10 +111,20 @@ def check_directional_derivative(
 
 
 def check_batch_equals_loop(
-    metric: Metric, ref: Tensor, dist: Tensor, rtol: float, atol: float, with_map: bool = False
+    metric: Metric,
+    ref: Tensor,
+    dist: Tensor,
+    rtol: float,
+    atol: float,
+    with_map: bool = False,
+    batch: MetricResult | None = None,
 ) -> None:
-    """Scoring the batch at once equals scoring each pair alone (and the maps, ``with_map``)."""
-    batch = metric.compute(ref, dist, return_map=with_map)
+    """Scoring the batch at once equals scoring each pair alone (and the maps, ``with_map``).
+
+    ``batch``: the batch's result when already computed (saves a run).
+    """
+    if batch is None:
+        batch = metric.compute(ref, dist, return_map=with_map)
     for i in range(ref.shape[0]):
         one = metric.compute(ref[i : i + 1], dist[i : i + 1], return_map=with_map)
         torch.testing.assert_close(batch.score[i : i + 1], one.score, rtol=rtol, atol=atol)
@@ -133,9 +143,18 @@ def check_encoded_reference(
     torch.testing.assert_close(got, want, rtol=rtol, atol=atol)
 
 
-def check_deterministic(metric: Metric, ref: Tensor, dist: Tensor, with_map: bool = False) -> None:
-    """Two runs on the same inputs give bit-identical scores (and maps, ``with_map``)."""
-    a = metric.compute(ref, dist, return_map=with_map)
+def check_deterministic(
+    metric: Metric,
+    ref: Tensor,
+    dist: Tensor,
+    with_map: bool = False,
+    first: MetricResult | None = None,
+) -> None:
+    """Two runs on the same inputs give bit-identical scores (and maps, ``with_map``).
+
+    ``first``: the first run's result when already computed (saves a run).
+    """
+    a = metric.compute(ref, dist, return_map=with_map) if first is None else first
     b = metric.compute(ref, dist, return_map=with_map)
     assert torch.equal(a.score, b.score)
     if with_map:
@@ -143,11 +162,20 @@ def check_deterministic(metric: Metric, ref: Tensor, dist: Tensor, with_map: boo
 
 
 def check_float64_follows_input_dtype(
-    metric: Metric, ref: Tensor, dist: Tensor, rtol: float, atol: float
+    metric: Metric,
+    ref: Tensor,
+    dist: Tensor,
+    rtol: float,
+    atol: float,
+    s32: Tensor | None = None,
+    s64: Tensor | None = None,
 ) -> None:
-    """float32 inputs give float32 scores, float64 inputs float64 ones, and they agree."""
-    s32 = metric(ref.float(), dist.float())
-    s64 = metric(ref.double(), dist.double())
+    """float32 inputs give float32 scores, float64 inputs float64 ones, and they agree.
+
+    ``s32``, ``s64``: the scores of the float32 / float64 inputs when already computed.
+    """
+    s32 = metric(ref.float(), dist.float()) if s32 is None else s32
+    s64 = metric(ref.double(), dist.double()) if s64 is None else s64
     assert s64.dtype == torch.float64 and s32.dtype == torch.float32
     torch.testing.assert_close(s64.float(), s32, rtol=rtol, atol=atol)
 

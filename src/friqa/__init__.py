@@ -17,6 +17,7 @@ from friqa.exceptions import (
     FriqaError,
     ImageLoadError,
     InputError,
+    NotDifferentiableError,
     UnknownMetricError,
     WeightsError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "register_metric",
     "FriqaError",
     "InputError",
+    "NotDifferentiableError",
     "ImageLoadError",
     "WeightsError",
     "UnknownMetricError",

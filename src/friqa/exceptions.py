@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "FriqaError",
     "InputError",
+    "NotDifferentiableError",
     "ImageLoadError",
     "WeightsError",
     "UnknownMetricError",
@@ -23,6 +24,13 @@ class FriqaError(Exception):
 
 class InputError(FriqaError, ValueError):
     """A tensor, array or option has the wrong shape, dtype, range or value."""
+
+
+class NotDifferentiableError(InputError):
+    """A gradient was asked of a metric whose score has none (``differentiable=False``).
+
+    Raised by ``backward`` through such a metric's score, not by the forward pass.
+    """
 
 
 class ImageLoadError(FriqaError, OSError):

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
 from friqa.exceptions import InputError
 from friqa.formatting import json_number
+from friqa.metrics.gradients import refuse_gradients
 from friqa.validation import check_batch, check_data_range, check_pair
 
 __all__ = ["Family", "MetricInfo", "MetricResult", "EncodedRef", "Metric", "expand_batch"]
@@ -60,6 +62,8 @@ class MetricInfo:
             member); metrics registered by users may name their own family.
         reference: paper and reference code (with commit) the metric reproduces.
         description: one line for ``friqa list``.
+        gradient_note: when not differentiable, why and what to train with instead (the
+            error raised by ``backward`` through the score; see :mod:`friqa.metrics.gradients`).
     """
 
     name: str
@@ -72,6 +76,7 @@ class MetricInfo:
     family: Family | str = Family.BASE
     reference: str = ""
     description: str = ""
+    gradient_note: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.family, Family) and self.family in _FAMILY_VALUES:
@@ -94,6 +99,7 @@ class MetricInfo:
             "family": self.family,
             "reference": self.reference,
             "description": self.description,
+            "gradient_note": self.gradient_note,
         }
 
 
@@ -175,7 +181,10 @@ class Metric(nn.Module):
         if return_map and not self.info.returns_map:
             raise InputError(f"metric '{self.info.name}' does not produce a distortion map")
         ref, dist = check_pair(ref, dist, data_range=self.data_range, aligned=self.info.aligned)
-        return self._compute(self.encode_ref(ref, validate=False), dist, return_map)
+        result = self._compute(self.encode_ref(ref, validate=False), dist, return_map)
+        if not self.differentiable and torch.is_grad_enabled():
+            result = refuse_gradients(self, result, ref, dist)
+        return result
 
     def encode_ref(self, ref: Tensor, *, validate: bool = True) -> EncodedRef:
         """Prepare a reference batch once, to compare it with many distorted batches."""
@@ -205,7 +214,18 @@ class Metric(nn.Module):
                 f"{tuple(ref.shape)} and dist {tuple(dist.shape)}"
             )
         data = ref.data if ref.shape[0] == n else expand_batch(ref.data, n)
-        return self._compute(EncodedRef((n, *ref.shape[1:]), data), dist, return_map)
+        result = self._compute(EncodedRef((n, *ref.shape[1:]), data), dist, return_map)
+        if not self.differentiable and torch.is_grad_enabled():
+            result = refuse_gradients(self, result, ref.data, dist)
+        return result
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether this instance's score has a gradient: ``info.differentiable`` unless an
+        option changes it (``quantize=False``, ``preprocess=False``, ...). When False,
+        ``backward`` through the score raises :class:`~friqa.exceptions.NotDifferentiableError`.
+        """
+        return self.info.differentiable
 
     # --- to implement -----------------------------------------------------------------
     def _encode_ref(self, ref: Tensor) -> Any:

@@ -70,6 +70,9 @@ SSIM_INFO = MetricInfo(
         "SSIM as the authors' MATLAB ssim_index.m on 8-bit rgb2gray luminance "
         "(quantize=False: differentiable float variant)"
     ),
+    gradient_note=(
+        "its 8-bit quantisation has no gradient; use quantize=False or 'ssim_rgb' for training"
+    ),
 )
 
 SSIM_RGB_INFO = MetricInfo(
@@ -163,6 +166,11 @@ class SSIM(Metric):
     def __init__(self, data_range: float = 1.0, *, quantize: bool = True) -> None:
         super().__init__(data_range)
         self.quantize = bool(quantize)
+
+    @property
+    def differentiable(self) -> bool:
+        """True for the float path (``quantize=False``) only."""
+        return not self.quantize
 
     def _encode_ref(self, ref: Tensor) -> Tensor:
         return _luminance(ref, self.data_range, self.quantize)

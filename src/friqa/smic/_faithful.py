@@ -48,7 +48,13 @@ from friqa.smic.attention import SMIC_REFERENCE, SMIC_STAGES, attention_grids
 from friqa.smic.projections import projection_weights
 from friqa.smic.protocol import SMICMetric
 
-__all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE"]
+__all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE", "SMIC_GRADIENT_NOTE"]
+
+#: Why the faithful metrics have no gradient, and what to train with (``gradient_note``).
+SMIC_GRADIENT_NOTE = (
+    "the reference's 8-bit PIL resizing has no gradient; use preprocess=False, or a "
+    "'smic-consistent' metric such as 'lpips+smic', for training"
+)
 
 
 class FaithfulSMICMetric(SMICMetric):
@@ -92,6 +98,11 @@ class FaithfulSMICMetric(SMICMetric):
         self.preprocess = bool(preprocess)
         for stage, w in projection_weights(SMIC_STAGES).items():
             self.register_buffer(f"proj_{stage}", w, persistent=False)
+
+    @property
+    def differentiable(self) -> bool:
+        """True without the reference's PIL preprocessing (``preprocess=False``) only."""
+        return not self.preprocess
 
     # --- pieces -------------------------------------------------------------------------
     def projection(self, stage: str) -> Tensor:

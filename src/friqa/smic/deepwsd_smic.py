@@ -59,7 +59,7 @@ from friqa.functional.deepwsd import (
 from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_vectors
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["DeepWSDSMIC", "deepwsd_smic", "DEEPWSD_SMIC_INFO", "patch_layer_terms"]
 
@@ -71,6 +71,7 @@ DEEPWSD_SMIC_INFO = MetricInfo(
     returns_map=False,
     differentiable=False,
     family=Family.SMIC,
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=(
         f"{SMIC_REFERENCE}, DeepWSD_SMIC.py (as_loss=False); DeepWSD: github.com/Buka-Xing/"
         "DeepWSD @532c728"

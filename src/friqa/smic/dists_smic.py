@@ -43,7 +43,7 @@ from friqa.functional.dists import (
 from friqa.metrics.base import Family, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["DISTSSMIC", "dists_smic", "DISTS_SMIC_INFO", "patch_structure_texture"]
 
@@ -57,6 +57,7 @@ DISTS_SMIC_INFO = MetricInfo(
     returns_map=False,
     differentiable=False,
     family=Family.SMIC,
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, DISTS_SMIC.py",
     description=(
         "DISTS-SMIC as the reference: un-normalised L2-pooled VGG16, global DISTS terms at "

@@ -48,7 +48,7 @@ from friqa.functional.lpips import LPIPS_LAYERS, apply_lpips_linear, lpips_linea
 from friqa.metrics.base import Family, MetricInfo, MetricResult
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
-from friqa.smic._faithful import SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
 
 __all__ = ["LPIPSSMIC", "lpips_smic", "LPIPS_SMIC_INFO", "patch_sums"]
 
@@ -60,6 +60,7 @@ LPIPS_SMIC_INFO = MetricInfo(
     returns_map=False,
     differentiable=False,
     family=Family.SMIC,
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, LPIPS_SMIC.py",
     description=(
         "LPIPS-SMIC as the reference: un-normalised VGG16 (max pool), LPIPS v0.1 weights at "

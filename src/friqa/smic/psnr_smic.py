@@ -31,7 +31,7 @@ from torch import Tensor
 from friqa.metrics.base import Family, MetricInfo
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.smic._faithful import SMIC_REFERENCE
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE
 from friqa.smic._faithful_map import FaithfulMapSMICMetric
 
 __all__ = ["PSNRSMIC", "psnr_smic", "PSNR_SMIC_INFO", "local_mse_map"]
@@ -44,6 +44,7 @@ PSNR_SMIC_INFO = MetricInfo(
     returns_map=True,
     differentiable=False,
     family=Family.SMIC,
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, PSNR_SMIC.py",
     description=(
         "PSNR-SMIC as the reference: 7x7 local MSE map x SMIC attention (k7 s7), "

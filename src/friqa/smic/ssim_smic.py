@@ -32,7 +32,7 @@ from friqa.functional.ssim import check_ssim_params, ssim_cs_maps
 from friqa.metrics.base import Family, MetricInfo
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.smic._faithful import SMIC_REFERENCE
+from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE
 from friqa.smic._faithful_map import FaithfulMapSMICMetric
 
 __all__ = ["SSIMSMIC", "ssim_smic", "SSIM_SMIC_INFO", "reference_gaussian"]
@@ -45,6 +45,7 @@ SSIM_SMIC_INFO = MetricInfo(
     returns_map=True,
     differentiable=False,
     family=Family.SMIC,
+    gradient_note=SMIC_GRADIENT_NOTE,
     reference=f"{SMIC_REFERENCE}, SSIM_SMIC.py (data_range=1, win_size=7)",
     description=(
         "SSIM-SMIC as the reference: mean((1 - SSIM map) x SMIC attention), per-channel "

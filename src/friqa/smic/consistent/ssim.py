@@ -21,6 +21,10 @@ SSIM_PLUS_SMIC_INFO = MetricInfo(
     family="smic-consistent",
     reference=CONSISTENT_REFERENCE + " (the MATLAB ssim_index.m SSIM of 'ssim')",
     description="1 - mean(att x (1 - SSIM map)) with the classic SSIM (consistent SMIC)",
+    gradient_note=(
+        "the 8-bit quantisation of its SSIM ('ssim') has no gradient; use quantize=False "
+        "for training"
+    ),
 )
 
 

@@ -211,9 +211,16 @@ class SMICWrapper(SMICMetric):
                 family="smic-consistent",
                 reference=CONSISTENT_REFERENCE,
                 description=f"SMIC attention on the distortion map of {base_name}",
+                gradient_note=base_info.gradient_note if base_info is not None else "",
             )
         # per instance: the metadata follows the wrapped metric (Metric declares it ClassVar)
         self.info = info  # type: ignore[misc]
+
+    @property
+    def differentiable(self) -> bool:
+        """As the wrapped metric (the attention is a constant weight); True for a callable,
+        whose own autograd decides."""
+        return self.base.differentiable if isinstance(self.base, Metric) else True
 
     # --- the SMIC interface -------------------------------------------------------------
     @property
