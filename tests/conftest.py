@@ -7,9 +7,12 @@ below and skip, saying why, when it is absent (for example in a user's clone).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,6 +20,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FRIQA_SHARED_DIR", REPO.parent / "shared"))
 SHARED_WEIGHTS = SHARED / "weights" / "vgg16-imagenet-caffe-features.pth"
+
+
+def load_benchmark(filename: str) -> ModuleType:
+    """Import ``benchmarks/<filename>`` (a script folder, not a package) for a test."""
+    path = REPO / "benchmarks" / filename
+    spec = importlib.util.spec_from_file_location(f"{path.stem}_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def _need(path: Path) -> Path:

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import friqa
-from conftest import REPO
+from conftest import load_benchmark
 from friqa.weights import load_shipped
 
 METRICS = ["psnr", "ssim", "ssim_rgb"]
@@ -28,13 +28,7 @@ BATCHES = (1, 2)
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    path = REPO / "benchmarks" / "bench_peers.py"
-    spec = importlib.util.spec_from_file_location("bench_peers_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_peers.py")
 
 
 @pytest.fixture(scope="module")

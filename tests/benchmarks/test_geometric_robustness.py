@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,20 +13,14 @@ import pytest
 import torch
 from scipy import stats
 
-from conftest import REPO
+from conftest import load_benchmark
 
 SIZE = 48
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    path = REPO / "benchmarks" / "geometric_robustness.py"
-    spec = importlib.util.spec_from_file_location("geometric_robustness_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("geometric_robustness.py")
 
 
 @pytest.fixture(scope="module")
