@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -165,7 +165,7 @@ class Metric(nn.Module):
         data_range: the value of white in the inputs (1.0 for images in [0, 1]).
     """
 
-    info: ClassVar[MetricInfo]
+    info: MetricInfo
 
     def __init__(self, data_range: float = 1.0) -> None:
         super().__init__()

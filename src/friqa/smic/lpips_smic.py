@@ -27,7 +27,7 @@ the published numbers include them:
 
 For LPIPS itself re-weighted by SMIC attention (normalisation and linear weights
 kept at every layer) use the consistent variant ``"lpips+smic"``
-(:class:`friqa.smic.wrapper.LPIPSPlusSMIC`).
+(:class:`friqa.smic.consistent.LPIPSPlusSMIC`).
 
 There is no single distortion map whose mean is the score (the layers are pooled
 differently), so ``returns_map`` is False; ``extras`` holds the attention grids

@@ -213,8 +213,7 @@ class SMICWrapper(SMICMetric):
                 description=f"SMIC attention on the distortion map of {base_name}",
                 gradient_note=base_info.gradient_note if base_info is not None else "",
             )
-        # per instance: the metadata follows the wrapped metric (Metric declares it ClassVar)
-        self.info = info  # type: ignore[misc]
+        self.info = info  # per instance: the metadata follows the wrapped metric
 
     @property
     def differentiable(self) -> bool:
