@@ -9,14 +9,14 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from friqa.backbone.weights import resolve_vgg16_weights
 from friqa.exceptions import InputError, WeightsError
-from friqa.metrics.base import Metric
-from friqa.metrics.registry import create_metric, list_metrics, metric_info
+
+if TYPE_CHECKING:
+    import torch
+
+    from friqa.metrics.base import Metric
 
 __all__ = [
     "add_metric_arguments",
@@ -60,6 +60,8 @@ def split_names(values: Sequence[str] | None) -> list[str]:
 
 def weights_available(weights: str | None, *, download: bool = False) -> bool:
     """True when VGG16 weights can be found (without downloading unless asked)."""
+    from friqa.backbone.weights import resolve_vgg16_weights
+
     try:
         resolve_vgg16_weights(weights, download=download)
     except WeightsError:
@@ -69,6 +71,8 @@ def weights_available(weights: str | None, *, download: bool = False) -> bool:
 
 def default_metrics(weights: str | None) -> list[str]:
     """Every base metric, the deep ones only when their weights are found locally."""
+    from friqa.metrics.registry import list_metrics, metric_info
+
     have = weights_available(weights)
     return [n for n in list_metrics("base") if have or not metric_info(n).needs_weights]
 
@@ -77,6 +81,9 @@ def build_metrics(
     names: Iterable[str], weights: str | None, device: torch.device
 ) -> dict[str, Metric]:
     """Create the named metrics on ``device``, passing ``weights`` to the deep ones."""
+    from friqa.backbone.weights import resolve_vgg16_weights
+    from friqa.metrics.registry import create_metric, metric_info
+
     metrics: dict[str, Metric] = {}
     for name in names:
         info = metric_info(name)
@@ -89,6 +96,8 @@ def build_metrics(
 
 def pick_device(name: str) -> torch.device:
     """Parse ``--device``; a CUDA device when none is present is a user error."""
+    import torch
+
     try:
         device = torch.device(name)
     except RuntimeError as exc:

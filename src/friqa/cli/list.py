@@ -7,8 +7,6 @@ import json
 import math
 import sys
 
-from friqa.metrics.registry import list_metrics, metric_info
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the metrics and their metadata")
@@ -25,6 +23,8 @@ def _range(lo: float, hi: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from friqa.metrics.registry import list_metrics, metric_info
+
     names = list_metrics(args.family)
     infos = [metric_info(n) for n in names]
     if args.json:

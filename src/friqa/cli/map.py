@@ -11,11 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from friqa.cli._common import add_metric_arguments, format_score, pick_device
 from friqa.exceptions import InputError
-from friqa.io import load_image
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from friqa.io import load_image
     from friqa.smic.maps import smic_maps
 
     if not args.out and not args.npy:

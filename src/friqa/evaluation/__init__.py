@@ -17,17 +17,22 @@ Example:
     >>> print((result.files["report"]).read_text())  # doctest: +SKIP
 """
 
-from friqa.evaluation.api import EvaluationResult, evaluate
-from friqa.evaluation.importers import IMPORTERS, import_dataset, missing_files
-from friqa.evaluation.manifest import Manifest, ManifestRow, parse_manifest, read_manifest
-from friqa.evaluation.report import DatasetSummary, MetricSummary, summarize, write_report
-from friqa.evaluation.runner import RunResult, ScoreRecord, read_scores, score_manifest
-from friqa.evaluation.stats import (
-    correlation_report,
-    fit_logistic5,
-    paired_bootstrap,
-    williams_test,
-)
+from typing import TYPE_CHECKING
+
+from friqa._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from friqa.evaluation.api import EvaluationResult, evaluate
+    from friqa.evaluation.importers import IMPORTERS, import_dataset, missing_files
+    from friqa.evaluation.manifest import Manifest, ManifestRow, parse_manifest, read_manifest
+    from friqa.evaluation.report import DatasetSummary, MetricSummary, summarize, write_report
+    from friqa.evaluation.runner import RunResult, ScoreRecord, read_scores, score_manifest
+    from friqa.evaluation.stats import (
+        correlation_report,
+        fit_logistic5,
+        paired_bootstrap,
+        williams_test,
+    )
 
 __all__ = [
     "evaluate",
@@ -52,3 +57,30 @@ __all__ = [
     "paired_bootstrap",
     "williams_test",
 ]
+
+# The runner imports torch: each name is imported from its module on first use, so that
+# ``friqa.evaluation.importers`` (the CLI's import-dataset parser) does not load torch.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(("evaluate", "EvaluationResult"), "friqa.evaluation.api"),
+        **dict.fromkeys(
+            ("IMPORTERS", "import_dataset", "missing_files"), "friqa.evaluation.importers"
+        ),
+        **dict.fromkeys(
+            ("Manifest", "ManifestRow", "parse_manifest", "read_manifest"),
+            "friqa.evaluation.manifest",
+        ),
+        **dict.fromkeys(
+            ("DatasetSummary", "MetricSummary", "summarize", "write_report"),
+            "friqa.evaluation.report",
+        ),
+        **dict.fromkeys(
+            ("RunResult", "ScoreRecord", "read_scores", "score_manifest"), "friqa.evaluation.runner"
+        ),
+        **dict.fromkeys(
+            ("correlation_report", "fit_logistic5", "paired_bootstrap", "williams_test"),
+            "friqa.evaluation.stats",
+        ),
+    },
+)
