@@ -18,7 +18,8 @@ Cases:
   link to ``--weights`` under torchvision's file name; the expected SHA-256 prefix
   is patched to that file's, as the tests do).
 * ``lpips``: LPIPS of one 512x384 pair through the same torch-cache route.
-* ``vgg16``: the backbone to ``relu5_3`` on one 512x384 image.
+* ``vgg16``: the backbone to ``relu5_3`` on one 512x384 image; ``vgg16_cl`` the same
+  with ``channels_last = True`` set on it (a tree without that option ignores it).
 
 The in-process cases take the fastest of ``--repeat`` calls after one warm-up.
 
@@ -43,7 +44,7 @@ import time
 from pathlib import Path
 
 CLI_CASES = ("version", "help")
-PY_CASES = ("validate", "psnr", "get_vgg16", "lpips", "vgg16")
+PY_CASES = ("validate", "psnr", "get_vgg16", "lpips", "vgg16", "vgg16_cl")
 
 #: Runs in the child process: prints {case: seconds} for the in-process cases.
 CHILD = r"""
@@ -83,8 +84,9 @@ with torch.no_grad():
         elif case == "lpips":
             m = friqa.create_metric("lpips")
             out[case] = best(lambda: m(ref8[:1], dist8[:1]))
-        elif case == "vgg16":
+        elif case in ("vgg16", "vgg16_cl"):
             net = get_vgg16(None, "max")
+            net.channels_last = case == "vgg16_cl"
             out[case] = best(lambda: net(ref8[:1], ["relu5_3"]))
 print(json.dumps(out))
 """
@@ -154,7 +156,7 @@ def main() -> None:
     srcs: list[Path] = args.src or [Path("src")]
     cases = [c for c in args.cases.split(",") if c]
     py_cases = [c for c in cases if c in PY_CASES]
-    needs_weights = [c for c in py_cases if c in ("get_vgg16", "lpips", "vgg16")]
+    needs_weights = [c for c in py_cases if c in ("get_vgg16", "lpips", "vgg16", "vgg16_cl")]
     if needs_weights and args.weights is None:
         raise SystemExit(f"--weights is needed for {needs_weights}")
     prefix = hashlib.sha256(args.weights.read_bytes()).hexdigest()[:8] if needs_weights else ""
