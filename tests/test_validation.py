@@ -56,3 +56,67 @@ def test_pair_mismatch_messages() -> None:
 def test_data_range_must_be_positive(bad: object) -> None:
     with pytest.raises(InputError, match="data_range"):
         check_data_range(bad)  # type: ignore[arg-type]
+
+
+def _with(values: dict[tuple[int, int, int, int], float], dtype: torch.dtype) -> torch.Tensor:
+    x = torch.full((2, 3, 5, 7), 0.5, dtype=dtype)
+    for index, v in values.items():
+        x[index] = v
+    return x
+
+
+NAN, INF = float("nan"), float("inf")
+ONE_BAD = "dist: contains 1 NaN or infinite value(s)"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize(
+    ("values", "data_range", "message"),
+    [
+        ({(1, 2, 4, 6): NAN}, 1.0, ONE_BAD),
+        ({(0, 0, 0, 0): INF, (1, 1, 1, 1): NAN}, 1.0, "dist: contains 2 NaN or infinite value(s)"),
+        ({(0, 1, 2, 3): -INF}, 1.0, ONE_BAD),
+        ({(0, 1, 2, 3): INF, (0, 1, 2, 4): -0.5}, None, ONE_BAD),
+        ({(0, 1, 2, 3): NAN, (1, 0, 0, 0): 7.0}, 255, ONE_BAD),
+        (
+            {(0, 2, 1, 1): -0.25},
+            1.0,
+            "dist: values must lie in [0, 1] (data_range), got [-0.25, 0.5]; pass the right "
+            "data_range or rescale the input",
+        ),
+        (
+            {(1, 2, 4, 6): 3.0, (0, 0, 0, 0): 0.0},
+            2.0,
+            "dist: values must lie in [0, 2] (data_range), got [0, 3]; pass the right "
+            "data_range or rescale the input",
+        ),
+        (
+            {(0, 0, 0, 0): -1.0, (1, 2, 4, 6): 300.0},
+            255,
+            "dist: values must lie in [0, 255] (data_range), got [-1, 300]; pass the right "
+            "data_range or rescale the input",
+        ),
+    ],
+)
+def test_value_errors_have_exact_messages(
+    values: dict[tuple[int, int, int, int], float],
+    data_range: float | None,
+    message: str,
+    dtype: torch.dtype,
+) -> None:
+    """Every bad value is found wherever it sits, in any memory layout, with the same text."""
+    x = _with(values, dtype)
+    layouts = [
+        x,
+        x.contiguous(memory_format=torch.channels_last),
+        x.transpose(2, 3).contiguous().transpose(2, 3),
+    ]
+    for layout in layouts:
+        with pytest.raises(InputError) as info:
+            check_batch(layout, "dist", data_range=data_range)
+        assert str(info.value) == message
+
+
+def test_range_check_is_skipped_without_data_range() -> None:
+    x = torch.full((1, 3, 4, 4), -3.0)
+    assert check_batch(x, data_range=None) is x

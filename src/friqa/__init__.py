@@ -11,6 +11,9 @@ Example:
     torch.Size([2])
 """
 
+from typing import TYPE_CHECKING
+
+from friqa._lazy import lazy_exports
 from friqa._version import __version__
 from friqa.exceptions import (
     DatasetError,
@@ -21,7 +24,9 @@ from friqa.exceptions import (
     UnknownMetricError,
     WeightsError,
 )
-from friqa.metrics.registry import create_metric, list_metrics, metric_info, register_metric
+
+if TYPE_CHECKING:
+    from friqa.metrics.registry import create_metric, list_metrics, metric_info, register_metric
 
 __all__ = [
     "__version__",
@@ -37,3 +42,12 @@ __all__ = [
     "UnknownMetricError",
     "DatasetError",
 ]
+
+# The registry imports torch: it is imported when one of these names is first used.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        name: "friqa.metrics.registry"
+        for name in ("create_metric", "list_metrics", "metric_info", "register_metric")
+    },
+)

@@ -11,8 +11,9 @@ from PIL import Image
 
 from friqa.backbone import TAPS, VGG16, get_vgg16
 from friqa.backbone.pooling import L2Pool
-from friqa.backbone.weights import VGG16_CONV_SHAPES
+from friqa.backbone.weights import VGG16_CONV_SHAPES, load_vgg16_state_dict
 from friqa.exceptions import InputError
+from friqa.io import load_image
 
 
 def _random_vgg(pooling: str) -> VGG16:
@@ -131,3 +132,46 @@ def test_shared_instance(vgg_weights_path: Path) -> None:
 
     same_file = [k for k in module._STATE_DICTS if k[0] == str(vgg_weights_path.resolve())]
     assert len(same_file) == 1  # the file was read once for both poolings
+
+
+def _relative(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.detach().double(), b.detach().double()
+    return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("pooling", ["max", "l2"])
+def test_channels_last_gives_the_contiguous_features(
+    pooling: str, vgg_weights_path: Path, shared_data: Path
+) -> None:
+    """The opt-in channels_last pass equals the contiguous one to 1e-6 relative (float32).
+
+    Input gradients of a ReLU/max-pool network move with any round-off (a max-pool
+    near-tie picks another pixel): in float32 they may differ as much as the
+    contiguous float32 gradient differs from the float64 one, no more.
+    """
+    sd = load_vgg16_state_dict(vgg_weights_path)
+    kadid = shared_data / "pairs" / "kadid"
+    x = torch.cat([load_image(kadid / f"{n}.png")[None] for n in ("I07", "I07_09_04")])
+    x = x[..., 128:256, 192:320]  # a 128x128 crop keeps the test quick
+    taps = [t for t in TAPS if t != "image"]
+    assert not VGG16(sd, pooling).channels_last  # off unless asked for
+    assert not get_vgg16(vgg_weights_path, pooling).channels_last
+    feats: dict[tuple[bool, torch.dtype], dict[str, torch.Tensor]] = {}
+    grads: dict[tuple[bool, torch.dtype], torch.Tensor] = {}
+    for channels_last in (True, False):
+        for dtype in (torch.float32, torch.float64):
+            net = VGG16(sd, pooling, channels_last=channels_last).to(dtype)
+            xi = x.to(dtype).clone().requires_grad_(True)
+            out = net(xi, taps)
+            sum(f.square().mean() for f in out.values()).backward()
+            assert xi.grad is not None
+            feats[channels_last, dtype], grads[channels_last, dtype] = out, xi.grad
+    for dtype, tol in ((torch.float32, 1e-6), (torch.float64, 1e-12)):
+        fast, plain = feats[True, dtype], feats[False, dtype]
+        for tap in taps:
+            assert fast[tap].is_contiguous() and fast[tap].dtype == dtype
+            assert _relative(fast[tap], plain[tap]) <= tol, (dtype, tap)
+    f64 = torch.float64
+    assert _relative(grads[True, f64], grads[False, f64]) <= 1e-12
+    own_error = _relative(grads[False, torch.float32], grads[False, f64])
+    assert _relative(grads[True, torch.float32], grads[False, torch.float32]) <= 2 * own_error

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
+import friqa
 from friqa.backbone import weights as W
+from friqa.backbone.vgg16 import clear_vgg16_cache
 from friqa.backbone.weights import (
     TORCHVISION_VGG16_FILENAME,
     VGG16_CONV_SHAPES,
@@ -177,3 +180,45 @@ def test_download_into_cache(no_weights_env: Path, monkeypatch: pytest.MonkeyPat
     got = resolve_vgg16_weights()
     assert got == no_weights_env / "torch_home" / "hub" / "checkpoints" / TORCHVISION_VGG16_FILENAME
     assert got.read_bytes() == b"pretend weights"
+
+
+def test_cache_file_is_hashed_once_per_process(
+    no_weights_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through torch's cache, metric forwards hash the file once; a changed file again."""
+    cache = no_weights_env / "torch_home" / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    good = cache / TORCHVISION_VGG16_FILENAME
+    torch.save(_random_state_dict(seed=3), good)
+    monkeypatch.setattr(W, "TORCHVISION_VGG16_SHA256_PREFIX", W.sha256_of(good)[:8])
+    hashed: list[Path] = []
+    real_sha256_of = W.sha256_of
+
+    def counting_sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+        hashed.append(Path(path))
+        return real_sha256_of(path, chunk)
+
+    monkeypatch.setattr(W, "sha256_of", counting_sha256_of)
+    clear_vgg16_cache()
+    x, y = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    lpips, dists = friqa.create_metric("lpips"), friqa.create_metric("dists")
+    with torch.no_grad():
+        for _ in range(3):
+            lpips(x, y)
+            dists(x, y)
+    assert hashed == [good]
+
+    # a rewritten file (other size) is checked again, and so is one with a new mtime only
+    torch.save({**_random_state_dict(seed=4), "classifier.0.bias": torch.zeros(3)}, good)
+    monkeypatch.setattr(W, "TORCHVISION_VGG16_SHA256_PREFIX", real_sha256_of(good)[:8])
+    with torch.no_grad():
+        lpips(x, y)
+        lpips(x, y)
+    assert hashed == [good, good]
+    stat = good.stat()
+    os.utime(good, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with torch.no_grad():
+        lpips(x, y)
+        lpips(x, y)
+    assert hashed == [good, good, good]
+    clear_vgg16_cache()

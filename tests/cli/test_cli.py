@@ -131,3 +131,33 @@ def test_offline_deep_metric_error(tmp_path: Path) -> None:
     res = _run("score", str(img), str(img), "-m", "lpips", env=env)
     assert res.returncode == 2
     assert "no VGG16 weights found" in res.stderr and "FRIQA_OFFLINE=1" in res.stderr
+
+
+#: Runs each argv given on the command line (``|``-separated) through main() in one process
+#: and prints, after each, which heavy modules have been imported so far.
+_IMPORT_PROBE = """
+import argparse, json, sys
+from friqa.cli.main import build_parser, main
+commands = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+argvs = [["--version"], ["--help"], *([name, "--help"] for name in commands[0].choices)]
+seen = []
+for argv in argvs:
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+    seen.append([argv, [m for m in ("torch", "friqa.metrics") if m in sys.modules]])
+sys.stderr.write(json.dumps(seen))
+"""
+
+
+def test_version_and_help_do_not_import_torch() -> None:
+    """--version, --help and every sub-command's --help stay light (no torch, no registry)."""
+    res = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE], capture_output=True, text=True, timeout=600
+    )
+    assert res.returncode == 0, res.stderr
+    seen = json.loads(res.stderr)
+    assert len(seen) >= 2 + 7  # --version, --help and the sub-commands
+    assert {"score", "evaluate", "list"} <= {argv[0] for argv, _ in seen}
+    assert all(not heavy for _, heavy in seen), seen

@@ -6,6 +6,15 @@ are max-pools as in torchvision or L2 pools as in DISTS (``pooling='l2'``). The
 module is frozen and in eval mode, but gradients flow to the input when the
 input requires them (perceptual losses need that).
 
+``channels_last=True`` (off by default) runs float32/float64 inputs on CPU or
+CUDA in the ``channels_last`` memory format and hands the features back
+contiguous. On a 2-core CPU float32 gets 1.05-1.2x faster and its features stay
+within 1e-6 relative (norm) of the contiguous pass, but a few elements move by
+up to 4e-4 absolute (other conv kernels, other summation order), more than the
+element-wise DISTS-package agreement test allows; float64 stays within 1e-12
+but gets slower. Hence it is opt-in: ``get_vgg16(...).channels_last = True``
+switches the shared backbone.
+
 Simonyan and Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition", ICLR 2015.
 """
@@ -43,6 +52,10 @@ TAPS: dict[str, int] = {
 
 _POOL_INDICES = {4: 64, 9: 128, 16: 256, 23: 512}
 
+#: Where ``channels_last=True`` applies (elsewhere the input's layout is kept).
+_CHANNELS_LAST_DEVICES = ("cpu", "cuda")
+_CHANNELS_LAST_DTYPES = (torch.float32, torch.float64)
+
 
 class VGG16(nn.Module):
     """The convolutional part of VGG16 (``features[0:30]``), frozen.
@@ -51,6 +64,10 @@ class VGG16(nn.Module):
         state_dict: the ``features.N.{weight,bias}`` tensors (see
             :func:`~friqa.backbone.weights.load_vgg16_state_dict`).
         pooling: ``'max'`` (torchvision) or ``'l2'`` (DISTS' L2 pooling).
+        channels_last: run float32/float64 inputs on CPU or CUDA in the
+            ``channels_last`` memory format (float32 on CPU: faster, features equal
+            to round-off but not bit-for-bit; see the module docstring). The
+            attribute of the same name can be switched later.
 
     Use :func:`get_vgg16` rather than this constructor so that the weights are
     resolved and shared.
@@ -59,11 +76,14 @@ class VGG16(nn.Module):
     mean: Tensor
     std: Tensor
 
-    def __init__(self, state_dict: dict[str, Tensor], pooling: str = "max") -> None:
+    def __init__(
+        self, state_dict: dict[str, Tensor], pooling: str = "max", *, channels_last: bool = False
+    ) -> None:
         super().__init__()
         if pooling not in ("max", "l2"):
             raise InputError(f"pooling must be 'max' or 'l2', got {pooling!r}")
         self.pooling = pooling
+        self.channels_last = channels_last
         layers: list[nn.Module] = []
         for i in range(30):
             if i in VGG16_CONV_SHAPES:
@@ -117,13 +137,23 @@ class VGG16(nn.Module):
         last = max((TAPS[t] for t in wanted), default=-1)
         by_index = {TAPS[t]: t for t in wanted if TAPS[t] >= 0}
         h = (x - self.mean) / self.std if normalize else x
+        channels_last = self._use_channels_last(h)
+        if channels_last:
+            h = h.contiguous(memory_format=torch.channels_last)
         for i in range(last + 1):
             h = self.features[i](h)
             if i == 0 and conv1_1_mask is not None:
                 h = h * conv1_1_mask
             if i in by_index:
-                out[by_index[i]] = h
+                out[by_index[i]] = h.contiguous() if channels_last else h
         return out
+
+    def _use_channels_last(self, x: Tensor) -> bool:
+        return (
+            self.channels_last
+            and x.device.type in _CHANNELS_LAST_DEVICES
+            and x.dtype in _CHANNELS_LAST_DTYPES
+        )
 
 
 _LOCK = threading.Lock()

@@ -11,7 +11,9 @@ order and uses the first hit:
 4. a download of torchvision's file into that cache, its SHA-256 checked against
    the prefix ``397923af`` in its name — unless ``FRIQA_OFFLINE=1``.
 
-A file found in the cache under torchvision's name is hash-checked too. When
+A file found in the cache under torchvision's name is hash-checked too, once per
+process: the verdict is remembered for that file's (resolved path, size,
+modification time), so only a replaced or rewritten file is hashed again. When
 nothing is found, :class:`~friqa.exceptions.WeightsError` lists every place
 looked at. friqa never falls back to a randomly initialised backbone.
 
@@ -26,6 +28,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -82,6 +85,27 @@ def _check_hash(path: Path, prefix: str) -> None:
         )
 
 
+#: Files whose hash was checked in this process: (resolved path, size, mtime_ns, prefix).
+_VERIFIED: set[tuple[str, int, int, str]] = set()
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _file_key(path: Path, prefix: str) -> tuple[str, int, int, str]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, prefix)
+
+
+def _check_hash_once(path: Path, prefix: str) -> None:
+    """:func:`_check_hash`, skipped when this very file (same size and mtime) passed before."""
+    key = _file_key(path, prefix)
+    with _VERIFIED_LOCK:
+        if key in _VERIFIED:
+            return
+    _check_hash(path, prefix)
+    with _VERIFIED_LOCK:
+        _VERIFIED.add(key)
+
+
 def _download(url: str, dest: Path, prefix: str) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, suffix=".part")
@@ -91,6 +115,8 @@ def _download(url: str, dest: Path, prefix: str) -> None:
             shutil.copyfileobj(resp, out, length=1 << 20)
         _check_hash(tmp, prefix)
         os.replace(tmp, dest)
+        with _VERIFIED_LOCK:
+            _VERIFIED.add(_file_key(dest, prefix))
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -124,7 +150,7 @@ def resolve_vgg16_weights(
     looked.append("FRIQA_VGG16_WEIGHTS (not set)")
     cached = _torch_cache_path()
     if cached.is_file():
-        _check_hash(cached, TORCHVISION_VGG16_SHA256_PREFIX)
+        _check_hash_once(cached, TORCHVISION_VGG16_SHA256_PREFIX)
         return cached
     looked.append(f"{cached} (torch's cache; not there)")
     offline = os.environ.get("FRIQA_OFFLINE", "").strip().lower() in ("1", "true", "yes")

@@ -7,14 +7,13 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from friqa.backbone.weights import resolve_vgg16_weights
 from friqa.exceptions import InputError, WeightsError
 from friqa.formatting import format_float, json_safe
-from friqa.metrics.registry import list_metrics, metric_info
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "add_metric_arguments",
@@ -60,6 +59,8 @@ def split_names(values: Sequence[str] | None) -> list[str]:
 
 def weights_available(weights: str | None, *, download: bool = False) -> bool:
     """True when VGG16 weights can be found (without downloading unless asked)."""
+    from friqa.backbone.weights import resolve_vgg16_weights
+
     try:
         resolve_vgg16_weights(weights, download=download)
     except WeightsError:
@@ -69,12 +70,16 @@ def weights_available(weights: str | None, *, download: bool = False) -> bool:
 
 def default_metrics(weights: str | None) -> list[str]:
     """Every base metric, the deep ones only when their weights are found locally."""
+    from friqa.metrics.registry import list_metrics, metric_info
+
     have = weights_available(weights)
     return [n for n in list_metrics("base") if have or not metric_info(n).needs_weights]
 
 
 def pick_device(name: str) -> torch.device:
     """Parse ``--device``; a CUDA device when none is present is a user error."""
+    import torch
+
     try:
         device = torch.device(name)
     except RuntimeError as exc:

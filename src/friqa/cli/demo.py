@@ -6,15 +6,12 @@ import argparse
 import io
 import sys
 from pathlib import Path
-
-import numpy as np
-import torch
-from PIL import Image, ImageFilter
+from typing import TYPE_CHECKING
 
 from friqa.cli._common import add_metric_arguments, pick_device, score_line, weights_available
-from friqa.io import load_image, save_image
-from friqa.metrics.factory import build_metrics
-from friqa.metrics.registry import list_metrics, metric_info
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def sample_reference(height: int = 384, width: int = 512, seed: int = 0) -> np.ndarray:
     """A synthetic RGB scene (sky, hills, disks, textures) as uint8 ``(H, W, 3)``."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float64)
     img = np.empty((height, width, 3))
@@ -57,6 +56,9 @@ def sample_reference(height: int = 384, width: int = 512, seed: int = 0) -> np.n
 
 def sample_distorted(ref: np.ndarray, quality: int = 15, blur: float = 1.0) -> np.ndarray:
     """JPEG at ``quality`` and a Gaussian blur of ``blur`` pixels."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
     buf = io.BytesIO()
     Image.fromarray(ref).filter(ImageFilter.GaussianBlur(blur)).save(buf, "JPEG", quality=quality)
     buf.seek(0)
@@ -65,6 +67,12 @@ def sample_distorted(ref: np.ndarray, quality: int = 15, blur: float = 1.0) -> n
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from friqa.io import load_image, save_image
+    from friqa.metrics.factory import build_metrics
+    from friqa.metrics.registry import list_metrics, metric_info
+
     device = pick_device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from friqa.cli._common import default_metrics, pick_device, split_names
-from friqa.evaluation.api import evaluate
-from friqa.evaluation.manifest import read_manifest
-from friqa.evaluation.markdown import main_table
 from friqa.exceptions import InputError
 
 
@@ -127,6 +122,12 @@ def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from friqa.evaluation.api import evaluate
+    from friqa.evaluation.manifest import read_manifest
+    from friqa.evaluation.markdown import main_table
+
     manifests = args.manifest
     roots = args.root or []
     names = args.name or []

@@ -7,7 +7,6 @@ import json
 import sys
 
 from friqa.formatting import format_float
-from friqa.metrics.registry import list_metrics, metric_info
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +21,8 @@ def _range(lo: float, hi: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from friqa.metrics.registry import list_metrics, metric_info
+
     names = list_metrics(args.family)
     infos = [metric_info(n) for n in names]
     if args.json:

@@ -11,12 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, pick_device
 from friqa.exceptions import InputError
 from friqa.formatting import format_float
-from friqa.io import load_image
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from friqa.io import load_image
     from friqa.smic.maps import smic_maps
 
     if not args.out and not args.npy:

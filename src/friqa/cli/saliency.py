@@ -6,12 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
 from friqa.exceptions import InputError
-from friqa.io import load_image
-from friqa.saliency import gbvs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from friqa.io import load_image
+    from friqa.saliency import gbvs
+
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise InputError(f"-o {out}: the map is written as PNG; use a .png file name")

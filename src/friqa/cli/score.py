@@ -7,10 +7,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-import torch
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from friqa.cli._common import (
     add_metric_arguments,
@@ -22,9 +19,11 @@ from friqa.cli._common import (
 )
 from friqa.exceptions import DatasetError, FriqaError, InputError
 from friqa.formatting import json_safe
-from friqa.io import load_image
-from friqa.metrics.base import Metric
-from friqa.metrics.factory import build_metrics
+
+if TYPE_CHECKING:
+    import torch
+
+    from friqa.metrics.base import Metric
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _score_pair(
     metrics: dict[str, Metric], ref_path: str, dist_path: str, device: torch.device
 ) -> dict[str, float]:
+    import torch
+
+    from friqa.io import load_image
+
     ref = load_image(ref_path).unsqueeze(0).to(device)
     dist = load_image(dist_path).unsqueeze(0).to(device)
     scores: dict[str, float] = {}
@@ -83,6 +86,10 @@ def _read_pairs(csv_path: Path, root: Path | None) -> list[dict[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from friqa.metrics.factory import build_metrics
+
     device = pick_device(args.device)
     names = split_names(args.metric) or default_metrics(args.weights)
     if args.pairs is None and (args.ref is None or args.dist is None):
