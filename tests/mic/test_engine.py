@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import friqa.mic.engine as engine
+import friqa.mic.workers as workers
 from friqa.exceptions import InputError
 from friqa.mic import clear_workspace, grid_plan, mic, mic_reference
 
@@ -85,8 +86,53 @@ def test_fixture_results_do_not_depend_on_chunking_or_point_order(
     shuffled = mic(x[rows][:, cols], y[rows][:, cols], alpha=0.5, c=10.0)
     assert torch.equal(shuffled, whole[rows])
     # any batch shape
-    assert torch.equal(mic(x[:300].view(3, 100, -1), y[:300].view(3, 100, -1), alpha=0.5,
-                           c=10.0), whole[:300].view(3, 100))
+    assert torch.equal(
+        mic(x[:300].view(3, 100, -1), y[:300].view(3, 100, -1), alpha=0.5, c=10.0),
+        whole[:300].view(3, 100),
+    )
+
+
+@pytest.fixture
+def restore_threads():  # type: ignore[no-untyped-def]
+    saved = torch.get_num_threads()
+    yield
+    torch.set_num_threads(saved)
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_results_are_bit_identical_across_thread_counts_and_chunk_sizes(
+    fixture_pairs: dict[str, np.ndarray],
+) -> None:
+    """Worker threads, chunk sizes and the thread that runs a chunk never change a bit.
+
+    With several torch threads the chunks run on the engine's worker threads
+    (each with intra-op parallelism 1), with one thread in the calling thread.
+    """
+    fx = fixture_pairs
+    groups = _grouped(fx)
+    smic = [
+        i
+        for i in groups[(49, 0.5, 10.0)]
+        if fx["kind"][i] in ("ties49", "vgg_stage3", "vgg_stage4", "gauss49")
+    ]
+    cases = [
+        (smic[::25], 0.5, 10.0, (None, 1, 7, 50)),
+        (groups[(16, 0.5, 10.0)][::8], 0.5, 10.0, (None, 1, 7, 50)),
+        (groups[(81, 0.6, 15.0)], 0.6, 15.0, (None, 1)),  # larger grids, m up to 5
+        (groups[(102, 0.6, 15.0)], 0.6, 15.0, (None, 1)),
+    ]
+    for idx, alpha, c, chunks in cases:
+        x, y = _stack(fx, idx)
+        torch.set_num_threads(1)
+        want = mic(x, y, alpha=alpha, c=c)
+        np.testing.assert_allclose(want.numpy(), fx["mic"][idx], rtol=0, atol=1e-9)
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            for chunk in chunks:
+                got = mic(x, y, alpha=alpha, c=c, chunk_size=chunk)
+                assert torch.equal(got, want), (threads, chunk, len(idx), alpha, c)
+            assert torch.get_num_threads() == threads  # the caller's setting is left alone
+    assert workers.worker_count() >= 3
 
 
 def test_kept_workspace_never_changes_results(fixture_pairs: dict[str, np.ndarray]) -> None:
@@ -257,8 +303,9 @@ def test_cuda_matches_cpu() -> None:
     g = torch.Generator().manual_seed(4)
     x = torch.randint(0, 5, (500, 49), generator=g).double()
     y = torch.randn(500, 49, generator=g, dtype=torch.float64)
-    assert torch.equal(mic(x.cuda(), y.cuda(), alpha=0.5, c=10.0).cpu(),
-                       mic(x, y, alpha=0.5, c=10.0))
+    assert torch.equal(
+        mic(x.cuda(), y.cuda(), alpha=0.5, c=10.0).cpu(), mic(x, y, alpha=0.5, c=10.0)
+    )
 
 
 # ------------------------------------------------------------------------------- validation
@@ -282,8 +329,9 @@ def test_cuda_matches_cpu() -> None:
         (torch.rand(10), torch.rand(10), {"chunk_size": 0}, "chunk_size"),
     ],
 )
-def test_invalid_inputs_raise_input_error(x: object, y: object, kwargs: dict[str, float],
-                                          message: str) -> None:
+def test_invalid_inputs_raise_input_error(
+    x: object, y: object, kwargs: dict[str, float], message: str
+) -> None:
     with pytest.raises(InputError, match=message):
         mic(x, y, **kwargs)  # type: ignore[arg-type]
 
@@ -295,8 +343,9 @@ def test_sort_keys_keep_order_and_ties_of_the_floats(dtype: torch.dtype) -> None
 
     g = torch.Generator().manual_seed(3)
     special = torch.tensor([0.0, -0.0, 1e-40, -1e-40, 1.0, -1.0, 3e38, -3e38, 2.5, -2.5])
-    v = torch.cat([special, torch.randn(200, generator=g) * 10.0**torch.randint(
-        -8, 8, (200,), generator=g)]).to(dtype)
+    v = torch.cat(
+        [special, torch.randn(200, generator=g) * 10.0 ** torch.randint(-8, 8, (200,), generator=g)]
+    ).to(dtype)
     v = v[torch.isfinite(v)]
     k = _sort_keys(v)
     assert not k.is_floating_point()

@@ -2,12 +2,14 @@
 
 :func:`mic` is the fast engine (pure torch, any batch shape, CPU or GPU);
 :func:`mic_reference` is the slow scalar transcription it is tested against.
-The engine keeps its scratch memory between calls (up to
-``DEFAULT_MEMORY_BUDGET``, per thread and device); :func:`clear_workspace`
-frees it.
+With several torch threads the engine runs its chunks on worker threads of
+its own (:mod:`friqa.mic.workers`). It keeps its scratch memory between calls
+(per thread and device, about ``DEFAULT_MEMORY_BUDGET`` in all);
+:func:`clear_workspace` frees it.
 """
 
-from friqa.mic.engine import clear_workspace, grid_plan, mic
+from friqa.mic.engine import grid_plan, mic
 from friqa.mic.reference import mic_reference
+from friqa.mic.workspace import clear_workspace
 
 __all__ = ["mic", "mic_reference", "grid_plan", "clear_workspace"]

@@ -9,42 +9,49 @@ The algorithm as implemented is stated in full in the project's MIC notes and
 transcribed, scalar and slow, in :mod:`friqa.mic.reference`; this module
 computes the same numbers for millions of pairs at once.
 
-How the work is vectorised (every step runs on all pairs of a chunk, both
-directions and all grids at once; Python loops run only over group boundaries,
-grids and column widths, never over pairs or points):
+How the work is vectorised (every step runs on all pairs of a chunk and both
+directions at once; Python loops run only over grids, row and superclump
+boundaries and column widths, never over pairs or points):
 
 1. One sort per variable gives the runs of tied values (any sort: the order
-   among ties never matters), on integer keys with the floats' order and ties.
+   among ties never matters), on integer keys with the floats' order and ties;
+   running maxima give each sorted position the start and end of its run.
 2. Equipartition. The sequential walk of ``EquipartitionYAxis`` closes a group
    before the run starting at sorted position ``i`` (size ``s``) exactly when
    ``2 (i - i0) + s >= 2 (n - i0) / (k - cur)`` (``i0`` the group's first position),
-   an integer test on the run's ``start + end``, which grows along the runs. With
-   a per-row table of "first position whose run has ``start + end >= v``", each
-   boundary is one lookup: the loop runs over the ``k`` groups, not the ``n``
-   points. (The estimator compares floats; no rounding can flip this test, since
-   a target that is not a half-integer is at least ``1 / (2k)`` away from the
-   decision point.)
-3. Clumps from cumulative sums over the column-sorted rows; superclumps are
-   step 2 again with clumps as the runs, on only the rows with more than
-   ``k_hat`` clumps.
-4. The superclump x row counts by ``scatter_add`` and prefix sums; the score
-   ``sum_r c_r ln c_r - N ln N`` (``= -N H(Q|column)``) of any run of superclumps is
-   one lookup in a table indexed by the mixed-radix code ``sum_r c_r (n+1)^r`` of
-   its row counts, a difference of two prefix codes.
-5. Reshef's Algorithm 2 (a prefix dynamic programme over cut positions) as a
-   loop over the width of the last column, vectorised over pairs and end
-   positions; ``l = 2`` columns is a single vector maximum.
+   an integer test on the run's ``start + end``, which grows along the runs. So a
+   boundary is a count of positions below a threshold (the rows of a grid, a few
+   boundaries), or one lookup in a per-row table (superclumps, up to ``k_hat - 1``
+   boundaries): the loop runs over the groups, not the points. (The estimator
+   compares floats; no rounding can flip this test, since a target that is not a
+   half-integer is at least ``1 / (2k)`` away from the decision point.)
+3. Clumps from comparisons of neighbouring rows along the column-sorted order;
+   only variables with ties need the test for tie runs spanning several rows.
+   Superclumps are step 2 again with clumps as the runs, on only the rows with
+   more than ``k_hat`` clumps, for all grids in one walk.
+4. Column scores: the score ``sum_r c_r ln c_r - N ln N`` (``= -N H(Q|column)``)
+   of a column is one lookup in a table indexed by the mixed-radix code
+   ``sum_r c_r (n+1)^r`` of its row counts, a difference of two prefix codes.
+5. At most two columns (one cut): one vector maximum over the cut positions.
+   Without superclumps the cuts are all run starts of the column variable: a cut
+   inside a clump scores no better than one at the clump's ends (the score is
+   convex along a clump, Reshef et al.), so clumps are not even formed. More
+   columns: Reshef's Algorithm 2 (a prefix dynamic programme over superclump
+   boundaries) as a loop over the width of the last column, vectorised over
+   pairs and end positions.
 
 Intermediates are int32 where possible and live in a workspace reused from
-chunk to chunk (fresh multi-megabyte allocations per chunk cost more in page
-faults than the arithmetic). Entropies are float64 whatever the input dtype; the
-result is exact to float64 round-off (about 1e-15).
+chunk to chunk (:mod:`friqa.mic.workspace`: fresh multi-megabyte allocations
+per chunk cost more in page faults than the arithmetic). With several torch
+threads, chunks run on worker threads with one intra-op thread each
+(:mod:`friqa.mic.workers`), never on a team of intra-op threads. Entropies are
+float64 whatever the input dtype; the result is exact to float64 round-off
+(about 1e-15) and does not depend on the chunking or the threads.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,10 +59,12 @@ import torch
 from torch import Tensor
 
 from friqa.exceptions import InputError
+from friqa.mic.workers import run_chunks
+from friqa.mic.workspace import Workspace, release_workspace, thread_workspace
 
 __all__ = ["mic", "grid_plan", "DEFAULT_MEMORY_BUDGET"]
 
-#: Bytes of scratch memory one chunk may use when ``chunk_size`` is not given.
+#: Bytes of scratch memory the chunks in flight may use together when ``chunk_size`` is not given.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 #: Largest table of conditional-entropy scores indexed by a mixed-radix code.
 _MAX_CODE_TABLE = 1 << 17
@@ -112,8 +121,9 @@ def _all_finite(t: Tensor, block: int = 1 << 22) -> bool:
     return bool(ok)
 
 
-def _validate(x: object, y: object, alpha: float, c: float,
-              chunk_size: int | None) -> tuple[Tensor, Tensor]:
+def _validate(
+    x: object, y: object, alpha: float, c: float, chunk_size: int | None
+) -> tuple[Tensor, Tensor]:
     dev = x.device if isinstance(x, Tensor) else (y.device if isinstance(y, Tensor) else None)
     xt = _as_tensor(x, "x", dev)
     yt = _as_tensor(y, "y", dev)
@@ -144,8 +154,9 @@ def _validate(x: object, y: object, alpha: float, c: float,
         )
     if not c > 0.0 or math.isinf(c):
         raise InputError(f"c must be a finite number > 0, got {c}")
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
-                                   or chunk_size < 1):
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
         raise InputError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
     return xt, yt
 
@@ -161,21 +172,25 @@ class _Plan:
     grids: list[tuple[int, int, int]]
     device: torch.device
     xlogx: Tensor = field(init=False)
-    row_need: Tensor = field(init=False)
     merge_from: int = field(init=False)
     merge_need: Tensor = field(init=False)
     _codes: dict[int, Tensor | None] = field(init=False, default_factory=dict)
+    _weights: Tensor = field(init=False)
 
     def __post_init__(self) -> None:
         n, dev = self.n, self.device
         k = torch.arange(n + 1, dtype=torch.float64, device=dev)
         self.xlogx = k * torch.log(k.clamp(min=1.0))
-        self.row_need = self._need_tables([r for r, _m, _k in self.grids])
         # superclumps are possible only where k_hat < n; k_hat shrinks as r grows
-        self.merge_from = next((g for g, (_r, _m, kh) in enumerate(self.grids) if kh < n),
-                               len(self.grids))
-        merged = [kh for _r, _m, kh in self.grids[self.merge_from:]]
+        self.merge_from = next(
+            (g for g, (_r, _m, kh) in enumerate(self.grids) if kh < n), len(self.grids)
+        )
+        merged = [kh for _r, _m, kh in self.grids[self.merge_from :]]
         self.merge_need = self._need_tables(merged)
+        rows = max([r for r, _m, _k in self.grids] + [1])
+        self._weights = ((n + 1) ** torch.arange(rows, device=dev)).to(torch.int32)
+        for r, _m, _k in self.grids:  # built here, not lazily by concurrent worker threads
+            self.code_table(r)
 
     def _need_tables(self, ks: list[int]) -> Tensor:
         """``need[g, cur, i0] = 2 i0 + ceil(2 (n - i0) / (k_g - cur))``, padded with ``2n + 1``.
@@ -188,9 +203,14 @@ class _Plan:
         i0 = torch.arange(n + 1, device=dev)
         for g, k in enumerate(ks):
             left = torch.arange(k, 1, -1, device=dev)[:, None]
-            table[g, : k - 1] = 2 * i0 + torch.div(2 * (n - i0) + left - 1, left,
-                                                   rounding_mode="floor")
+            table[g, : k - 1] = 2 * i0 + torch.div(
+                2 * (n - i0) + left - 1, left, rounding_mode="floor"
+            )
         return table
+
+    def weights(self, q: int) -> Tensor:
+        """``(n+1)^r`` for the rows ``r < q``: a point's contribution to a column's code."""
+        return self._weights[:q]
 
     def code_table(self, q: int) -> Tensor | None:
         """``T[code] = sum_r g(c_r) - g(sum_r c_r)``, ``code = sum_r c_r (n+1)^r``, ``g = x ln x``.
@@ -216,54 +236,7 @@ class _Plan:
         return self._codes[q]
 
 
-class _Workspace:
-    """Named scratch tensors, reused from chunk to chunk.
-
-    Allocating fresh megabyte-sized tensors for every chunk makes the C allocator
-    hand memory back to the OS and fault it in again, which on CPU costs more than
-    the arithmetic. Every large intermediate of :func:`_mic_chunk` therefore lives
-    in a buffer keyed by (name, dtype), written with ``out=``; a smaller request
-    (the last chunk) gets a view of the same memory. A name is never used for two
-    live tensors at once.
-    """
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self._buffers: dict[tuple[str, torch.dtype], Tensor] = {}
-
-    def _flat(self, key: tuple[str, torch.dtype], numel: int, fill: int | None = None,
-              step: int = 0) -> Tensor:
-        buf = self._buffers.get(key)
-        if buf is None or buf.numel() < numel:
-            if fill is not None:
-                buf = torch.full((numel,), fill, dtype=key[1], device=self.device)
-            elif step:
-                buf = torch.arange(numel, dtype=key[1], device=self.device) * step
-            else:
-                buf = torch.empty(numel, dtype=key[1], device=self.device)
-            self._buffers[key] = buf
-        return buf[:numel]
-
-    def __call__(self, name: str, shape: tuple[int, ...],
-                 dtype: torch.dtype = torch.long) -> Tensor:
-        return self._flat((name, dtype), math.prod(shape)).view(shape)
-
-    def zeros(self, name: str, shape: tuple[int, ...], dtype: torch.dtype = torch.long) -> Tensor:
-        return self(name, shape, dtype).zero_()
-
-    def ones(self, shape: tuple[int, ...], dtype: torch.dtype = torch.long) -> Tensor:
-        """A tensor of ones (callers must not write to it)."""
-        return self._flat(("ones", dtype), math.prod(shape), fill=1).view(shape)
-
-    def arange(self, rows: int, step: int, dtype: torch.dtype = torch.long) -> Tensor:
-        """``arange(rows) * step`` (callers must not write to it)."""
-        return self._flat((f"arange*{step}", dtype), rows, step=step)
-
-    def nbytes(self) -> int:
-        return sum(b.numel() * b.element_size() for b in self._buffers.values())
-
-
-def _prepare_runs(ws: _Workspace, tag: str, run: Tensor, size: Tensor) -> tuple[Tensor, Tensor]:
+def _prepare_runs(ws: Workspace, tag: str, run: Tensor, size: Tensor) -> tuple[Tensor, Tensor]:
     """Flat lookup tables of sorted runs (tie runs of values, or clumps) for :func:`_walk`.
 
     ``run[:, i]`` (int64) is the run of sorted position ``i``, ``size[:, j]`` the size of
@@ -295,8 +268,9 @@ def _prepare_runs(ws: _Workspace, tag: str, run: Tensor, size: Tensor) -> tuple[
     return first.view(-1), end_at.view(-1)
 
 
-def _walk(ws: _Workspace, tag: str, first: Tensor, end_at: Tensor, source: Tensor, need: Tensor,
-          n: int) -> Tensor:
+def _walk(
+    ws: Workspace, tag: str, first: Tensor, end_at: Tensor, grid: Tensor, need: Tensor, n: int
+) -> Tensor:
     """``EquipartitionYAxis`` of sorted runs into groups, for many rows and grids at once.
 
     The estimator's walk over runs (size ``s``, first position ``i``) closes the current
@@ -309,20 +283,17 @@ def _walk(ws: _Workspace, tag: str, first: Tensor, end_at: Tensor, source: Tenso
     the decision point.) So each group boundary is one table lookup; the loop runs
     over the groups, not over the points.
 
-    ``first``, ``end_at``: tables of :func:`_prepare_runs`. ``source[j]``: the row of
-    those tables that walk ``j`` reads. ``need`` (G, steps, n+1): one table per grid;
-    walk ``j`` uses grid ``j // (walks / G)``. Returns the boundaries (walks, steps),
-    int64, nondecreasing, ``n`` meaning none.
+    ``first``, ``end_at``: tables of :func:`_prepare_runs`, one row per walk. ``need``
+    (G, steps, n+1): one table per grid; walk ``j`` uses grid ``grid[j]``. Returns the
+    boundaries (walks, steps), int64, nondecreasing, ``n`` meaning none.
     """
-    n_grids, steps, _ = need.shape
-    walks = source.shape[0]
-    dev = source.device
+    steps = need.shape[1]
+    walks = grid.shape[0]
+    dev = grid.device
     it = first.dtype
-    source = source.to(it)
-    pos_off = source * (n + 1)
-    first_off = source * (2 * n + 2)
-    grid = torch.arange(n_grids, device=dev, dtype=it).repeat_interleave(walks // n_grids)
-    base = grid * (steps * (n + 1)) - pos_off
+    pos_off = ws.arange(walks, n + 1, it)
+    first_off = ws.arange(walks, 2 * n + 2, it)
+    base = grid.to(it) * (steps * (n + 1)) - pos_off
     shifts = ws(tag + "shifts", (steps, walks), it)
     torch.add(base, torch.arange(steps, device=dev, dtype=it)[:, None] * (n + 1), out=shifts)
     flat_need = need.to(it).reshape(-1)
@@ -345,8 +316,9 @@ class _Segments:
     of a column) and a segment costs one lookup; else one lookup per row.
     """
 
-    def __init__(self, ws: _Workspace, plan: _Plan, group: Tensor, rows: Tensor,
-                 n_groups: int, q: int) -> None:
+    def __init__(
+        self, ws: Workspace, plan: _Plan, group: Tensor, rows: Tensor, n_groups: int, q: int
+    ) -> None:
         self.table = plan.code_table(q)
         self.xlogx = plan.xlogx
         self.ws = ws
@@ -407,8 +379,9 @@ def _best_scores(seg: _Segments, p1: int, m: int) -> list[Tensor]:
             break
         nxt = spare.copy_(f)  # F_l, from F_{l-1} = f
         for d in range(1, p1):
-            band = seg(slice(0, p1 - d), slice(d, p1),
-                       out=band_buf[: (p1 - d) * nrow].view(p1 - d, nrow))
+            band = seg(
+                slice(0, p1 - d), slice(d, p1), out=band_buf[: (p1 - d) * nrow].view(p1 - d, nrow)
+            )
             band += f[: p1 - d]
             view = nxt[d:]
             torch.maximum(view, band, out=view)
@@ -416,7 +389,7 @@ def _best_scores(seg: _Segments, p1: int, m: int) -> list[Tensor]:
     return best
 
 
-def _sort_keys(values: Tensor) -> Tensor:
+def _sort_keys(values: Tensor, ws: Workspace | None = None) -> Tensor:
     """Integer keys with the order and the equality (``-0.0 == 0.0``) of finite floats.
 
     The IEEE bit pattern read as a signed integer orders non-negative floats; flipping
@@ -426,135 +399,302 @@ def _sort_keys(values: Tensor) -> Tensor:
     values are widened to float32 (exactly).
     """
     if values.dtype == torch.float64:
-        bits = values.add(0.0).view(torch.int64)
-        return bits ^ ((bits >> 63) & 0x7FFF_FFFF_FFFF_FFFF)
-    bits = values.float().add(0.0).view(torch.int32)
-    return bits ^ ((bits >> 31) & 0x7FFF_FFFF)
+        kd, shift, low = torch.int64, 63, 0x7FFF_FFFF_FFFF_FFFF
+    else:
+        values, kd, shift, low = values.float(), torch.int32, 31, 0x7FFF_FFFF
+    if ws is None:
+        ws = Workspace(values.device)
+    bits = torch.add(values, 0.0, out=ws("key_bits", values.shape, values.dtype)).view(kd)
+    flip = torch.bitwise_right_shift(bits, shift, out=ws("key_flip", values.shape, kd))
+    flip.bitwise_and_(low)
+    return flip.bitwise_xor_(bits)
 
 
-def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: _Workspace) -> Tensor:
+@dataclass
+class _Runs:
+    """The sorted variables of a chunk (one per row) and their runs of tied values.
+
+    ``order[v, i]``: the point at sorted position ``i`` (int64); ``is_start[v, i]``: a run
+    starts at ``i``; ``start``, ``end[:, :n]``: first and one-past-last position of the
+    run at ``i`` (``end[:, n] = n``); ``mid = start + end``, nondecreasing along a row.
+    """
+
+    order: Tensor
+    is_start: Tensor
+    start: Tensor
+    end: Tensor
+    mid: Tensor
+
+
+def _sorted_runs(ws: Workspace, x: Tensor, y: Tensor, it: torch.dtype) -> _Runs:
+    """Sort every variable (the rows of ``cat(x, y)``) and find its tie runs."""
+    npairs, n = x.shape
+    rn = (2 * npairs, n)
+    kd = torch.int64 if x.dtype == torch.float64 else torch.int32
+    fd = torch.float64 if x.dtype == torch.float64 else torch.float32
+    values = ws("values", rn, fd)
+    torch.cat([x, y], out=values)
+    keys = _sort_keys(values, ws)
+    sorted_k = ws("sorted", rn, kd)
+    order = ws("order", rn)
+    # The order among tied values is irrelevant below, so an unstable sort is fine.
+    torch.sort(keys, dim=1, out=(sorted_k, order))
+    is_start = ws("is_start", rn, torch.bool)
+    is_start[:, 0] = True
+    torch.ne(sorted_k[:, 1:], sorted_k[:, :-1], out=is_start[:, 1:])
+    pos = ws.arange(n, 1, it)
+    # run start: the last run start at or before i; run end: n minus the same in the
+    # reversed row, whose run starts are this row's run ends
+    marked = ws("marked", rn, it)
+    torch.mul(is_start, pos, out=marked)
+    start = ws("start", rn, it)
+    torch.cummax(marked, 1, out=(start, ws("cummax_at", rn)))
+    backwards = ws.arange(n, -1, torch.long).add(n - 1)  # n-1, ..., 0
+    rev_start = ws("rev_start", rn, torch.bool)
+    rev_start[:, 0] = True
+    torch.index_select(is_start[:, 1:], 1, backwards[1:], out=rev_start[:, 1:])
+    torch.mul(rev_start, pos, out=marked)
+    rev = ws("rev", rn, it)
+    torch.cummax(marked, 1, out=(rev, ws("cummax_at", rn)))
+    end = ws("end", (rn[0], n + 1), it)
+    end[:, n] = n
+    torch.index_select(rev, 1, backwards, out=end[:, :n])
+    torch.sub(n, end[:, :n], out=end[:, :n])
+    mid = ws("mid", rn, it)
+    torch.add(start, end[:, :n], out=mid)
+    return _Runs(order, is_start, start, end, mid)
+
+
+def _row_bounds(ws: Workspace, runs: _Runs, k: int) -> Tensor:
+    """``EquipartitionYAxis`` of every sorted variable into ``k`` rows: (rows, k - 1) bounds.
+
+    The estimator's walk over runs (size ``s``, first position ``i``) closes the current
+    row (first position ``i0``, ``cur`` rows closed) when
+    ``|filled + s - target| >= |filled - target|`` with ``filled = i - i0 > 0`` and
+    ``target = (n - i0) / (k - cur)``, i.e. when ``2 i + s >= 2 i0 + 2 (n - i0) / (k - cur)``:
+    at the first run after the one at ``i0`` whose integer ``start + end`` reaches
+    ``need = 2 i0 + ceil(2 (n - i0) / (k - cur))``. (Float rounding cannot flip this
+    test: a target that is not a half-integer is at least ``1 / (2k)`` away from the
+    decision point.) ``start + end`` grows along the runs, so that run starts at the
+    number of positions below ``need``; the loop runs over the rows, not the points.
+    A bound is the first sorted position of a row; ``n`` means no further row.
+    """
+    nrow, n = runs.mid.shape
+    it = runs.mid.dtype
+    row_off = ws.arange(nrow, n + 1, it)
+    below = ws("below", (nrow, n), torch.bool)
+    bounds = ws("row_bounds", (nrow, k - 1), it)
+    i0 = torch.zeros(nrow, dtype=it, device=row_off.device)
+    end = runs.end.view(-1)
+    for cur in range(k - 1):
+        left = k - cur
+        need = (n - i0) * 2 + (left - 1)
+        need = torch.div(need, left, rounding_mode="floor").add_(i0, alpha=2)
+        torch.lt(runs.mid, need[:, None], out=below)
+        count = below.sum(dim=1, dtype=it)
+        i0 = torch.maximum(count, end.index_select(0, i0 + row_off), out=bounds[:, cur])
+    return bounds
+
+
+@dataclass
+class _TiedRuns:
+    """The rows whose column variable has ties (``rows``; ``None``: all rows), their run
+    starts ``is_start`` and the flat positions, within these rows, of the first and last
+    point of each position's run. Only there can a tie run span several rows."""
+
+    rows: Tensor | None
+    is_start: Tensor
+    first_at: Tensor
+    last_at: Tensor
+
+    @staticmethod
+    def of(ws: Workspace, runs: _Runs) -> _TiedRuns | None:
+        nrow, n = runs.mid.shape
+        it = runs.mid.dtype
+        tied = torch.nonzero(~runs.is_start.all(dim=1)).squeeze(1)
+        if tied.numel() == 0:
+            return None
+        rows: Tensor | None = tied
+        start, end, is_start = runs.start, runs.end[:, :n], runs.is_start
+        if tied.numel() == nrow:
+            rows = None
+        else:
+            start, end = start.index_select(0, tied), end.index_select(0, tied)
+            is_start = is_start.index_select(0, tied)
+        off = ws.arange(is_start.shape[0], n, it)[:, None]
+        first_at = torch.add(start, off, out=ws("first_at", is_start.shape, it))
+        last_at = torch.add(end, off, out=ws("last_at", is_start.shape, it)).sub_(1)
+        return _TiedRuns(rows, is_start, first_at.view(-1), last_at.view(-1))
+
+
+def _clump_starts(
+    ws: Workspace, rows: Tensor, tied: _TiedRuns | None, name: str
+) -> tuple[Tensor, Tensor]:
+    """``GetClumpsPartition`` along the sorted column variable: starts (bool) and count.
+
+    ``rows[i, j]``: the row of the point at column-sorted position ``j``. A clump starts
+    where the row changes, except inside a tie run of the column variable: such a run
+    is one clump if it spans several rows ("mixed"), else all its points share a row;
+    a clump also starts next to a mixed run.
+    """
+    nrow, n = rows.shape
+    starts = ws(name, (nrow, n), torch.bool)
+    starts[:, 0] = True
+    changed = starts[:, 1:]
+    torch.ne(rows[:, 1:], rows[:, :-1], out=changed)
+    if tied is not None:
+        ch = changed if tied.rows is None else changed.index_select(0, tied.rows)
+        inside = ws("inside", tied.is_start.shape, torch.bool)
+        inside[:, 0] = False
+        torch.gt(ch, tied.is_start[:, 1:], out=inside[:, 1:])  # changed and not a run start
+        seen = torch.cumsum(
+            inside, 1, dtype=tied.first_at.dtype, out=ws("seen", inside.shape, tied.first_at.dtype)
+        ).view(-1)
+        seen_last = torch.index_select(
+            seen, 0, tied.last_at, out=ws("seen_last", seen.shape, seen.dtype)
+        )
+        seen_first = torch.index_select(
+            seen, 0, tied.first_at, out=ws("seen_first", seen.shape, seen.dtype)
+        )
+        mixed = ws("mixed", inside.shape, torch.bool)
+        torch.gt(seen_last, seen_first, out=mixed.view(-1))
+        new = ch if tied.rows is None else ws("new_clump", ch.shape, torch.bool).copy_(ch)
+        new |= mixed[:, 1:]
+        new |= mixed[:, :-1]
+        new &= tied.is_start[:, 1:]
+        if tied.rows is not None:
+            changed.index_copy_(0, tied.rows, new)
+    count = changed.sum(dim=1, dtype=torch.int32).add_(1)
+    return starts, count
+
+
+def _superclump_starts(ws: Workspace, plan: _Plan, starts: Tensor, grid: Tensor) -> Tensor:
+    """``GetSuperclumpsPartition``: the clumps of each row (``starts``, bool) merged by the
+    equipartition walk with the clumps as runs into ``k_hat`` superclumps of the row's
+    grid (``grid``: index into ``plan.merge_need``); returns the superclump starts."""
+    nrow, n = starts.shape
+    group = ws("sc_group", (nrow, n)).copy_(starts)
+    group.cumsum_(1)
+    group.sub_(1)
+    it = torch.int32 if nrow * (2 * n + 2) < 2**31 else torch.long
+    c_size = ws.zeros("c_size", (nrow, n), it)
+    c_size.scatter_add_(1, group, ws.ones((nrow, n), it))
+    c_first, c_end_at = _prepare_runs(ws, "c_", group, c_size)
+    bounds = _walk(ws, "c_", c_first, c_end_at, grid, plan.merge_need, n)
+    merged = ws.zeros("sc_starts", (nrow, n + 1), torch.bool)
+    merged.scatter_(1, bounds, True)
+    merged[:, 0] = True
+    return merged[:, :n]
+
+
+def _single_cut_scores(
+    ws: Workspace,
+    plan: _Plan,
+    rows: Tensor,
+    cuts: Tensor,
+    q: Tensor,
+    weights: Tensor,
+    table: Tensor,
+) -> Tensor:
+    """Best normalised score of at most 2 columns, one cut before a position where ``cuts``.
+
+    ``rows[i, j]``: the row of the point at column-sorted position ``j``; ``q[i]``: the
+    rows actually made. The prefix sums of ``weights[row] = (n+1)^row`` code the row
+    counts left of a cut, and ``table`` scores a column by its code
+    (``-n_j H(Q | column j)``, see :meth:`_Plan.code_table`). A position that is no
+    cut scores as the empty left column (code 0), i.e. as no cut at all; a single
+    row scores 0.
+    """
+    nrow, n = rows.shape
+    code = ws("cut_code", (nrow, n), torch.int32)
+    torch.index_select(weights, 0, rows.view(-1), out=code.view(-1))
+    prefix = ws("cut_prefix", (nrow, n), torch.int32)
+    torch.cumsum(code, 1, dtype=torch.int32, out=prefix)
+    left = ws("cut_left", (nrow, n - 1), torch.int32)
+    torch.mul(prefix[:, :-1], cuts[:, 1:], out=left)
+    right = ws("cut_right", (nrow, n - 1), torch.int32)
+    torch.sub(prefix[:, -1:], left, out=right)
+    score = ws("cut_score", (nrow, n - 1), torch.float64)
+    torch.index_select(table, 0, left.view(-1), out=score.view(-1))
+    right_score = ws("cut_right_score", (nrow, n - 1), torch.float64)
+    torch.index_select(table, 0, right.view(-1), out=right_score.view(-1))
+    score += right_score
+    best = score.amax(dim=1)
+    total = table.index_select(0, prefix[:, -1])
+    log_q = torch.log(q.to(torch.float64))
+    scores = (best - total) / (plan.n * torch.clamp(log_q, max=math.log(2)))
+    return torch.where(q > 1, scores, 0.0)
+
+
+def _mic_chunk(x: Tensor, y: Tensor, plan: _Plan, ws: Workspace) -> Tensor:
     """MIC of the pairs ``x[i], y[i]`` of a (N, n) chunk; float64 (N,)."""
     npairs, n = x.shape
     dev = x.device
-    n_grids = len(plan.grids)
     nrow = 2 * npairs  # row i: the direction "columns = values[i]", rows = its partner
     rn = (nrow, n)
-    shape3 = (n_grids, nrow, n)
     # positions, counts and flat table indices; int32 halves the memory traffic
-    it = torch.int32 if n_grids * nrow * (2 * n + 2) < 2**31 else torch.long
-    partner = torch.arange(nrow, device=dev).roll(npairs)
-
-    values = ws("values", rn, x.dtype)
-    torch.cat([x, y], dim=0, out=values)
-    keys = _sort_keys(values)
-    sorted_v = ws("sorted", rn, keys.dtype)
-    order = ws("order", rn)
-    # The order among tied values is irrelevant below, so an unstable sort is fine.
-    torch.sort(keys, dim=1, out=(sorted_v, order))
-    is_start = ws("is_start", rn, torch.bool)
-    is_start[:, 0] = True
-    torch.ne(sorted_v[:, 1:], sorted_v[:, :-1], out=is_start[:, 1:])
-    tie_prev = ws("tie_prev", (nrow, n - 1), torch.bool)
-    torch.logical_not(is_start[:, 1:], out=tie_prev)
-    run = ws("run", rn).copy_(is_start)
-    run.cumsum_(1)
-    run.sub_(1)
-    size = ws.zeros("size", rn, it)
-    size.scatter_add_(1, run, ws.ones(rn, it))
-    row_first, row_end_at = _prepare_runs(ws, "row_", run, size)
-    # first and last position of each point's tie run (gather indices)
-    scratch = ws("scratch", rn, it)
-    torch.sub(row_end_at.view(nrow, n + 1)[:, :n], ws.arange(nrow, n + 1, it)[:, None],
-              out=scratch)
-    scratch.sub_(1)
-    last_in_run = ws("last_in_run", rn)
-    last_in_run.copy_(scratch)
-    size_at = ws("size_at", rn, it)
-    torch.gather(size, 1, run, out=size_at)
-    scratch.sub_(size_at).add_(1)
-    first_in_run = ws("first_in_run", rn)
-    first_in_run.copy_(scratch)
+    it = torch.int32 if nrow * (2 * n + 2) < 2**31 else torch.long
+    runs = _sorted_runs(ws, x, y, it)
+    clumps = any(m > 2 or k_hat < n or plan.code_table(r) is None for r, m, k_hat in plan.grids)
+    tied = _TiedRuns.of(ws, runs) if clumps else None
 
     # to_row[i, j]: position, in the sorted partner, of the point at position j of row i
     inverse = ws("inverse", rn, it)
-    inverse.scatter_(1, order, ws.arange(n, 1, it).expand(rn))
-    inverse_p = ws("inverse_p", rn, it)
-    torch.index_select(inverse, 0, partner, out=inverse_p)
+    inverse.scatter_(1, runs.order, ws.arange(n, 1, it).expand(rn))
+    partner_inverse = ws("partner_inverse", rn, it)
+    torch.cat([inverse[npairs:], inverse[:npairs]], out=partner_inverse)
     to_row = ws("to_row", rn, it)
-    torch.gather(inverse_p, 1, order, out=to_row)
-
-    # Rows: equipartition the partner (row axis) for every grid at once.
-    bounds = _walk(ws, "row_", row_first, row_end_at, partner.repeat(n_grids), plan.row_need, n)
-    q = 1 + (bounds < n).sum(dim=1)
-    bounds3 = bounds.to(it).view(n_grids, nrow, -1)
-    # rows are counted in uint8 (bool viewed as uint8 adds without conversion)
-    max_rows = max(r for r, _m, _k in plan.grids)
-    rows8 = ws.zeros("rows8", shape3, torch.uint8 if max_rows < 256 else torch.int32)
-    cmp = ws("cmp", shape3, torch.bool)
-    for j in range(bounds3.shape[2]):
-        torch.ge(to_row, bounds3[:, :, j, None], out=cmp)
-        rows8 += cmp.view(torch.uint8)
-    rows = ws("rows", shape3, torch.int32)
-    rows.copy_(rows8)
-
-    # Clumps along the column axis. Inside a tie run no clump starts: the run is one
-    # clump if it spans several rows ("mixed"), else all its points share a row. A
-    # clump starts at a run start where the row changes, or next to a mixed run.
-    changed = ws("changed", (n_grids, nrow, n - 1), torch.bool)
-    torch.ne(rows8[..., 1:], rows8[..., :-1], out=changed)
-    split = ws("split", (n_grids, nrow, n - 1), torch.bool)
-    torch.logical_and(changed, tie_prev, out=split)
-    seen = ws("seen", shape3, it)
-    seen[..., 0] = 0
-    seen[..., 1:] = split
-    seen.cumsum_(2)
-    seen_last = ws("seen_last", shape3, it)
-    torch.gather(seen, 2, last_in_run.expand(shape3), out=seen_last)
-    seen_first = ws("seen_first", shape3, it)
-    torch.gather(seen, 2, first_in_run.expand(shape3), out=seen_first)
-    mixed = ws("mixed", shape3, torch.bool)
-    torch.gt(seen_last, seen_first, out=mixed)
-    new_clump = ws("new_clump", shape3, torch.bool)
-    new_clump[..., 0] = True
-    torch.logical_or(changed, mixed[..., 1:], out=new_clump[..., 1:])
-    new_clump[..., 1:] |= mixed[..., :-1]
-    new_clump &= is_start
-    group = ws("group", shape3).copy_(new_clump)
-    group.cumsum_(2)
-    group.sub_(1)
-    group = group.view(n_grids * nrow, n)
-    rows = rows.view(n_grids * nrow, n)
-    p = group[:, -1] + 1
-
-    # Superclumps: where p > k_hat, equipartition the clumps into k_hat groups. Only the
-    # rows that need it are walked (few at r = 2 for n = 49), one grid at a time so
-    # each walk takes only its own k_hat - 1 steps.
-    for g in range(plan.merge_from, n_grids):
-        k_hat = plan.grids[g][2]
-        g_group = group[g * nrow : (g + 1) * nrow]
-        p_part = p[g * nrow : (g + 1) * nrow]
-        idx = torch.nonzero(p_part > k_hat).squeeze(1)
-        if idx.numel() == 0:
-            continue
-        sub = g_group.index_select(0, idx)
-        subn = (sub.shape[0], n)
-        c_size = ws.zeros("c_size", subn, it)
-        c_size.scatter_add_(1, sub, ws.ones(subn, it))
-        c_first, c_end_at = _prepare_runs(ws, "c_", sub, c_size)
-        need = plan.merge_need[g - plan.merge_from : g - plan.merge_from + 1, : k_hat - 1]
-        merged = _walk(ws, "c_", c_first, c_end_at, torch.arange(subn[0], device=dev), need, n)
-        marks = ws.zeros("marks", (subn[0], n + 1), it)
-        marks.scatter_add_(1, merged, ws.ones(merged.shape, it))
-        merged_group = ws("merged_group", subn).copy_(marks[:, :n])
-        merged_group.cumsum_(1)
-        g_group.index_copy_(0, idx, merged_group)
-        p_part.index_copy_(0, idx, merged_group[:, -1] + 1)
+    torch.gather(partner_inverse, 1, runs.order, out=to_row)
 
     result = torch.zeros(nrow, dtype=torch.float64, device=dev)
+    cmp = ws("cmp", rn, torch.bool)
+    later: list[tuple[int, Tensor, Tensor, Tensor, Tensor]] = []  # grids scored after merging
+    merging: list[tuple[int, Tensor]] = []  # (grid, rows with more than k_hat clumps)
     for g, (r, m, k_hat) in enumerate(plan.grids):
-        part = slice(g * nrow, (g + 1) * nrow)
-        scores = _grid_scores(ws, plan, group[part], rows[part], p[part], q[part], min(n, k_hat),
-                              r, m)
+        # rows: equipartition every variable into r rows; row i uses its partner's
+        bounds = _row_bounds(ws, runs, r).roll(npairs, 0)
+        q = (bounds < n).sum(dim=1).add_(1)
+        rows = ws(f"rows{g}", rn, it).zero_()
+        for j in range(r - 1):
+            torch.ge(to_row, bounds[:, j, None], out=cmp)
+            rows += cmp
+        table = plan.code_table(r)
+        if m == 2 and k_hat >= n and table is not None:
+            # no superclumps: a cut at any run start is a cut at a clump boundary or
+            # scores no better than the nearest one (the score is convex along a clump)
+            scores = _single_cut_scores(ws, plan, rows, runs.is_start, q, plan.weights(r), table)
+            torch.maximum(result, scores, out=result)
+            continue
+        starts, p = _clump_starts(ws, rows, tied, f"clump_starts{g}")
+        if k_hat < n:
+            idx = torch.nonzero(p > k_hat).squeeze(1)
+            if idx.numel() > 0:
+                merging.append((g, idx))
+        later.append((g, rows, q, starts, p))
+    if merging:  # superclumps, one walk for the rows of every grid
+        starts_of = {g: starts for g, _rows, _q, starts, _p in later}
+        sub = torch.cat([starts_of[g].index_select(0, idx) for g, idx in merging])
+        grid = torch.cat(
+            [torch.full((idx.numel(),), g - plan.merge_from, device=dev) for g, idx in merging]
+        )
+        merged = _superclump_starts(ws, plan, sub, grid)
+        lo = 0
+        for g, idx in merging:
+            part = merged[lo : lo + idx.numel()]
+            lo += idx.numel()
+            p = next(count for h, _rows, _q, _starts, count in later if h == g)
+            starts_of[g].index_copy_(0, idx, part)
+            p.index_copy_(0, idx, part.sum(dim=1, dtype=p.dtype))
+    for g, rows, q, starts, p in later:
+        r, m, k_hat = plan.grids[g]
+        table = plan.code_table(r)
+        if m == 2 and table is not None:
+            scores = _single_cut_scores(ws, plan, rows, starts, q, plan.weights(r), table)
+        else:
+            group = ws("group", rn).copy_(starts)
+            group.cumsum_(1)
+            group.sub_(1)
+            scores = _grid_scores(ws, plan, group, rows, p, q, min(n, k_hat), r, m)
         torch.maximum(result, scores, out=result)
     return torch.maximum(result[:npairs], result[npairs:])
 
@@ -573,8 +713,17 @@ def _bucket_caps(n_groups: int, m: int) -> list[int]:
     return sorted({n_groups // 3, (2 * n_groups) // 3, n_groups})
 
 
-def _grid_scores(ws: _Workspace, plan: _Plan, group: Tensor, rows: Tensor, p: Tensor, q: Tensor,
-                 n_groups: int, r: int, m: int) -> Tensor:
+def _grid_scores(
+    ws: Workspace,
+    plan: _Plan,
+    group: Tensor,
+    rows: Tensor,
+    p: Tensor,
+    q: Tensor,
+    n_groups: int,
+    r: int,
+    m: int,
+) -> Tensor:
     """Best normalised mutual information over the grids of ``r`` rows and 2..m columns.
 
     ``group[i, j]``: superclump (< ``p[i]`` <= ``n_groups``) of sorted position ``j`` of
@@ -589,14 +738,31 @@ def _grid_scores(ws: _Workspace, plan: _Plan, group: Tensor, rows: Tensor, p: Te
     for lo, cap in zip([1, *caps[:-1]], caps, strict=True):
         idx = torch.nonzero((p > lo) & (p <= cap)).squeeze(1)
         if idx.numel() > 0:
-            best = _column_search(ws, plan, group.index_select(0, idx), rows.index_select(0, idx),
-                                  log_q.index_select(0, idx), cap, r, m)
+            shape = (idx.numel(), group.shape[1])
+            best = _column_search(
+                ws,
+                plan,
+                torch.index_select(group, 0, idx, out=ws("bucket_group", shape)),
+                torch.index_select(rows, 0, idx, out=ws("bucket_rows", shape, rows.dtype)),
+                log_q.index_select(0, idx),
+                cap,
+                r,
+                m,
+            )
             out.index_copy_(0, idx, best)
     return out
 
 
-def _column_search(ws: _Workspace, plan: _Plan, group: Tensor, rows: Tensor, log_q: Tensor,
-                   width: int, r: int, m: int) -> Tensor:
+def _column_search(
+    ws: Workspace,
+    plan: _Plan,
+    group: Tensor,
+    rows: Tensor,
+    log_q: Tensor,
+    width: int,
+    r: int,
+    m: int,
+) -> Tensor:
     """:func:`_grid_scores` for rows with at most ``width`` superclumps each."""
     seg = _Segments(ws, plan, group, rows, width, r)
     total = seg(slice(0, 1), slice(width, width + 1))[0]
@@ -618,35 +784,6 @@ def _bytes_per_pair(n: int, grids: list[tuple[int, int, int]]) -> int:
 
 _PLANS: dict[tuple[int, float, float, str], _Plan] = {}
 
-#: Workspaces kept between calls, per thread and device (see :func:`_workspace`).
-_LOCAL = threading.local()
-#: A workspace larger than this is dropped after the call instead of kept.
-_KEEP_WORKSPACE_BYTES = DEFAULT_MEMORY_BUDGET
-
-
-def _workspace(device: torch.device) -> _Workspace:
-    """This thread's workspace for ``device``, kept from call to call.
-
-    SMIC calls the engine once per image pair with a few thousand pairs; fresh
-    scratch buffers would be faulted in anew by every call, which costs about as
-    much as the arithmetic of such a call. At most ``DEFAULT_MEMORY_BUDGET`` bytes
-    are kept (about 190 MB at ``n = 49``); :func:`clear_workspace` frees them.
-    """
-    cache: dict[str, _Workspace] | None = getattr(_LOCAL, "workspaces", None)
-    if cache is None:
-        cache = _LOCAL.workspaces = {}
-    ws = cache.get(str(device))
-    if ws is None:
-        ws = cache[str(device)] = _Workspace(device)
-    return ws
-
-
-def clear_workspace() -> None:
-    """Free the scratch memory the engine keeps between calls (in this thread)."""
-    cache: dict[str, _Workspace] | None = getattr(_LOCAL, "workspaces", None)
-    if cache is not None:
-        cache.clear()
-
 
 def _get_plan(n: int, alpha: float, c: float, device: torch.device) -> _Plan:
     key = (n, float(alpha), float(c), str(device))
@@ -657,8 +794,14 @@ def _get_plan(n: int, alpha: float, c: float, device: torch.device) -> _Plan:
     return _PLANS[key]
 
 
-def mic(x: Tensor | np.ndarray, y: Tensor | np.ndarray, *, alpha: float = 0.6, c: float = 15.0,
-        chunk_size: int | None = None) -> Tensor:
+def mic(
+    x: Tensor | np.ndarray,
+    y: Tensor | np.ndarray,
+    *,
+    alpha: float = 0.6,
+    c: float = 15.0,
+    chunk_size: int | None = None,
+) -> Tensor:
     """Maximal information coefficient of every pair ``(x[..., :], y[..., :])``, exactly.
 
     The "approximate" MIC of Reshef et al., Science 334 (2011), supplementary
@@ -666,7 +809,7 @@ def mic(x: Tensor | np.ndarray, y: Tensor | np.ndarray, *, alpha: float = 0.6, c
     Bioinformatics 29 (2013) (minepy): the same value for every input, ties and
     constants included, to float64 round-off (~1e-15; checked on 3,688 minepy
     values). Batched over any leading shape, on the inputs' device (CPU or CUDA),
-    with Python loops only over grid rows, column cuts and walk steps.
+    with Python loops only over grids, column cuts and walk steps.
 
     Args:
         x: first variable, shape ``(..., n)`` with ``n >= 4``, a floating dtype
@@ -679,9 +822,15 @@ def mic(x: Tensor | np.ndarray, y: Tensor | np.ndarray, *, alpha: float = 0.6, c
             up to ``m(r) = floor(B/r)`` columns (see :func:`grid_plan`).
         c: clump factor: at most ``max(floor(c m(r)), 1)`` superclumps (MINE default 15;
             SMIC uses 10).
-        chunk_size: pairs processed at once, a memory knob that never changes the
-            result. ``None`` picks about ``DEFAULT_MEMORY_BUDGET`` bytes of scratch
-            (a few thousand pairs at ``n = 49``).
+        chunk_size: pairs processed at once, a memory and speed knob that never
+            changes a bit of the result. ``None`` picks cache-sized chunks (about
+            4,000 pairs at ``n = 49``) within ``DEFAULT_MEMORY_BUDGET`` bytes of
+            scratch in all.
+
+    Threads: with ``torch.get_num_threads() > 1`` on CPU, a batch of more than a
+    few hundred pairs is cut into chunks that the engine's worker threads run
+    side by side, each with a single intra-op thread (see
+    :mod:`friqa.mic.workers`); the caller's thread setting is left as it was.
 
     Returns:
         float64 tensor of shape ``x.shape[:-1]``, values in [0, 1] (the estimator can
@@ -711,23 +860,58 @@ def mic(x: Tensor | np.ndarray, y: Tensor | np.ndarray, *, alpha: float = 0.6, c
     common = torch.promote_types(xt.dtype, yt.dtype)  # converting keeps order and ties
     batch_shape = xt.shape[:-1]
     n = xt.shape[-1]
-    xf = xt.reshape(-1, n)
-    yf = yt.reshape(-1, n)
+    xf = xt.detach().reshape(-1, n)
+    yf = yt.detach().reshape(-1, n)
     total = xf.shape[0]
     out = torch.zeros(total, dtype=torch.float64, device=xt.device)
     plan = _get_plan(n, alpha, c, xt.device)
     if not plan.grids or total == 0:
         return out.reshape(batch_shape)
-    step = chunk_size or max(1, DEFAULT_MEMORY_BUDGET // _bytes_per_pair(n, plan.grids))
-    if chunk_size is None:  # equal chunks: a small last chunk costs a whole chunk's overhead
-        step = -(-total // -(-total // step))
-    ws = _workspace(xt.device)
-    with torch.no_grad():
-        for lo in range(0, total, step):
-            hi = min(lo + step, total)
+    threads = torch.get_num_threads() if xt.device.type == "cpu" else 1
+    step = chunk_size or _auto_chunk(total, n, plan, threads)
+    count = -(-total // step)
+    workers = min(threads, count)
+    keep = DEFAULT_MEMORY_BUDGET // workers
+
+    def chunk(index: int) -> None:
+        lo, hi = index * step, min((index + 1) * step, total)
+        ws = thread_workspace(xt.device)
+        with torch.no_grad():
             out[lo:hi] = _mic_chunk(xf[lo:hi].to(common), yf[lo:hi].to(common), plan, ws)
-    if ws.nbytes() > _KEEP_WORKSPACE_BYTES:  # an explicit large chunk_size: do not hoard
-        clear_workspace()
+        release_workspace(ws, keep)
+
+    if workers > 1:
+        run_chunks(chunk, count, workers)
+    else:
+        for index in range(count):
+            chunk(index)
     # the estimator can round a perfect score to 1 + 2e-16; keep the documented range
     out.clamp_(max=1.0)
     return out.reshape(batch_shape)
+
+
+#: Points (pairs x n) in a chunk, plus as many again for every grid with a loop (column
+#: search over more than one cut, or superclumps): about the fastest size on CPU, busy
+#: or idle. Smaller chunks pay the fixed cost of their operations more often; larger
+#: ones fall out of the caches, which costs most when other programs share the cores.
+_CHUNK_POINTS = 1 << 16
+#: Fewest points in a chunk handed to a worker thread.
+_MIN_CHUNK_POINTS = 1 << 14
+
+
+def _auto_chunk(total: int, n: int, plan: _Plan, threads: int) -> int:
+    """Pairs per chunk: cache-sized, within the memory budget shared by the workers.
+
+    With several threads, a batch is cut into at least one chunk per thread when
+    each gets ``_MIN_CHUNK_POINTS`` points; a smaller batch runs as one chunk in the
+    calling thread. Chunks are equal (a small last chunk costs a whole chunk's fixed
+    overhead). Large batches give every worker many chunks, so a worker on a busier
+    core takes fewer of them.
+    """
+    by_memory = max(1, DEFAULT_MEMORY_BUDGET // (_bytes_per_pair(n, plan.grids) * threads))
+    loops = sum(1 for _r, m, k_hat in plan.grids if m > 2 or k_hat < n)
+    step = min(by_memory, max(1, _CHUNK_POINTS * (1 + loops) // n))
+    smallest = -(-_MIN_CHUNK_POINTS // n)
+    if threads > 1 and total >= 2 * smallest:
+        step = min(step, max(smallest, -(-total // threads)))
+    return -(-total // -(-total // step))
