@@ -13,7 +13,7 @@ import friqa.evaluation
 
 def test_import_friqa_does_not_import_torch() -> None:
     code = (
-        "import sys, friqa, friqa.evaluation.importers, friqa.evaluation.manifest\n"
+        "import sys, friqa, friqa.evaluation.datasets, friqa.evaluation.manifest\n"
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=600).returncode == 0
