@@ -516,7 +516,7 @@ class _TiedRuns:
             return None
         rows: Tensor | None = tied
         start, end, is_start = runs.start, runs.end[:, :n], runs.is_start
-        if tied.numel() == nrow:
+        if 2 * tied.numel() > nrow:  # mostly tied: all rows, no copies
             rows = None
         else:
             start, end = start.index_select(0, tied), end.index_select(0, tied)
