@@ -152,8 +152,9 @@ def best_mutual_information(table: npt.NDArray[np.int64], l: int) -> float:
     return (best[p] - float(seg[0, p])) / n
 
 
-def _one_direction(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], alpha: float,
-                   c: float) -> float:
+def _one_direction(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], alpha: float, c: float
+) -> float:
     """Best normalised score with ``a`` optimised (columns) and ``b`` equipartitioned (rows)."""
     n = a.size
     b_order = np.argsort(b, kind="stable")
@@ -178,8 +179,7 @@ def _one_direction(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], alpha
     return best
 
 
-def mic_reference(x: npt.ArrayLike, y: npt.ArrayLike, alpha: float = 0.6,
-                  c: float = 15.0) -> float:
+def mic_reference(x: npt.ArrayLike, y: npt.ArrayLike, alpha: float = 0.6, c: float = 15.0) -> float:
     """MIC of one pair of equal-length 1-D vectors, straight from ``docs/MIC.md``.
 
     Parameters as :func:`friqa.mic.mic`. Ties, constants and every tie order give
