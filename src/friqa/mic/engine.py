@@ -516,7 +516,7 @@ class _TiedRuns:
             return None
         rows: Tensor | None = tied
         start, end, is_start = runs.start, runs.end[:, :n], runs.is_start
-        if tied.numel() == nrow:
+        if 2 * tied.numel() > nrow:  # mostly tied: all rows, no copies
             rows = None
         else:
             start, end = start.index_select(0, tied), end.index_select(0, tied)
@@ -823,9 +823,9 @@ def mic(
         c: clump factor: at most ``max(floor(c m(r)), 1)`` superclumps (MINE default 15;
             SMIC uses 10).
         chunk_size: pairs processed at once, a memory and speed knob that never
-            changes a bit of the result. ``None`` picks cache-sized chunks (about
-            4,000 pairs at ``n = 49``) within ``DEFAULT_MEMORY_BUDGET`` bytes of
-            scratch in all.
+            changes a bit of the result. ``None`` picks cache-sized chunks on CPU
+            (about 4,000 pairs at ``n = 49``) and chunks as large as the scratch
+            budget allows on a GPU, within ``DEFAULT_MEMORY_BUDGET`` bytes in all.
 
     Threads: with ``torch.get_num_threads() > 1`` on CPU, a batch of more than a
     few hundred pairs is cut into chunks that the engine's worker threads run
@@ -867,8 +867,9 @@ def mic(
     plan = _get_plan(n, alpha, c, xt.device)
     if not plan.grids or total == 0:
         return out.reshape(batch_shape)
-    threads = torch.get_num_threads() if xt.device.type == "cpu" else 1
-    step = chunk_size or _auto_chunk(total, n, plan, threads)
+    cpu = xt.device.type == "cpu"
+    threads = torch.get_num_threads() if cpu else 1
+    step = chunk_size or _auto_chunk(total, n, plan, threads, cpu)
     count = -(-total // step)
     workers = min(threads, count)
     keep = DEFAULT_MEMORY_BUDGET // workers
@@ -899,18 +900,20 @@ _CHUNK_POINTS = 1 << 16
 _MIN_CHUNK_POINTS = 1 << 14
 
 
-def _auto_chunk(total: int, n: int, plan: _Plan, threads: int) -> int:
-    """Pairs per chunk: cache-sized, within the memory budget shared by the workers.
+def _auto_chunk(total: int, n: int, plan: _Plan, threads: int, cpu: bool) -> int:
+    """Pairs per chunk: on CPU cache-sized, within the memory budget shared by the workers.
 
     With several threads, a batch is cut into at least one chunk per thread when
     each gets ``_MIN_CHUNK_POINTS`` points; a smaller batch runs as one chunk in the
-    calling thread. Chunks are equal (a small last chunk costs a whole chunk's fixed
-    overhead). Large batches give every worker many chunks, so a worker on a busier
-    core takes fewer of them.
+    calling thread. Large batches give every worker many chunks, so a worker on a
+    busier core takes fewer of them. On a GPU a chunk fills the memory budget (each
+    operation costs a kernel launch, whatever its size). Chunks are equal (a small
+    last chunk costs a whole chunk's fixed overhead).
     """
-    by_memory = max(1, DEFAULT_MEMORY_BUDGET // (_bytes_per_pair(n, plan.grids) * threads))
-    loops = sum(1 for _r, m, k_hat in plan.grids if m > 2 or k_hat < n)
-    step = min(by_memory, max(1, _CHUNK_POINTS * (1 + loops) // n))
+    step = max(1, DEFAULT_MEMORY_BUDGET // (_bytes_per_pair(n, plan.grids) * threads))
+    if cpu:
+        loops = sum(1 for _r, m, k_hat in plan.grids if m > 2 or k_hat < n)
+        step = min(step, max(1, _CHUNK_POINTS * (1 + loops) // n))
     smallest = -(-_MIN_CHUNK_POINTS // n)
     if threads > 1 and total >= 2 * smallest:
         step = min(step, max(smallest, -(-total // threads)))
