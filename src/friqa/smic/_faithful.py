@@ -34,21 +34,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
 from friqa.exceptions import InputError
-from friqa.metrics.base import EncodedRef, MetricResult
+from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
 from friqa.ops.patches import grid_shape
 from friqa.ops.resize import smic_prepare
 from friqa.smic.attention import SMIC_REFERENCE, SMIC_STAGES, attention_grids
 from friqa.smic.projections import projection_weights
 from friqa.smic.protocol import SMICMetric
 
-__all__ = ["FaithfulSMICMetric", "SMIC_STAGES", "SMIC_REFERENCE", "SMIC_GRADIENT_NOTE"]
+__all__ = [
+    "FaithfulSMICMetric",
+    "PreparedPair",
+    "SMIC_STAGES",
+    "SMIC_REFERENCE",
+    "SMIC_GRADIENT_NOTE",
+    "faithful_info",
+]
 
 #: Why the faithful metrics have no gradient, and what to train with (``gradient_note``).
 SMIC_GRADIENT_NOTE = (
@@ -57,11 +64,54 @@ SMIC_GRADIENT_NOTE = (
 )
 
 
+def faithful_info(
+    name: str,
+    script: str,
+    description: str,
+    *,
+    lower_better: bool,
+    score_range: tuple[float, float],
+    returns_map: bool,
+) -> MetricInfo:
+    """Metadata of a faithful SMIC metric reproducing the reference's ``script``.
+
+    What the five share is filled in: VGG16 weights needed, family ``smic``, no
+    gradient with the reference's preprocessing (:data:`SMIC_GRADIENT_NOTE`).
+
+    Example:
+        >>> faithful_info("x_smic", "X_SMIC.py", "...", lower_better=True,
+        ...               score_range=(0.0, 1.0), returns_map=False).family
+        <Family.SMIC: 'smic'>
+    """
+    return MetricInfo(
+        name=name,
+        lower_better=lower_better,
+        score_range=score_range,
+        needs_weights=True,
+        returns_map=returns_map,
+        differentiable=False,
+        family=Family.SMIC,
+        gradient_note=SMIC_GRADIENT_NOTE,
+        reference=f"{SMIC_REFERENCE}, {script}",
+        description=description,
+    )
+
+
+class PreparedPair(NamedTuple):
+    """What a faithful metric scores: the prepared images and their VGG16 features."""
+
+    ref: Tensor
+    dist: Tensor
+    ref_feats: Mapping[str, Tensor]
+    dist_feats: Mapping[str, Tensor]
+
+
 class FaithfulSMICMetric(SMICMetric):
     """Base of the faithful SMIC metrics: preprocessing, backbone once per image, attention.
 
     Subclasses set :attr:`taps`, :attr:`pooling`, :attr:`patch_size` and
-    :attr:`stride` and implement :meth:`_score`, which takes its attention from
+    :attr:`stride`, return their fixed weights from :meth:`constants` (kept as
+    buffers) and implement :meth:`_score`, which takes its attention from
     :meth:`attention_grids`. A subclass overriding :meth:`_encode_ref` keeps its
     ``"image"`` and ``"feats"`` entries (the prepared image and the features the
     attention uses).
@@ -71,6 +121,10 @@ class FaithfulSMICMetric(SMICMetric):
         preprocess: apply the reference's resizing (default, needed to reproduce its
             numbers); ``False`` uses the images as given.
         data_range: the value of white in the inputs (images are divided by it).
+
+    Gradients: with ``preprocess=False`` the score is differentiable with respect to
+    ``dist``, the attention being a constant weight; the default PIL preprocessing
+    has none.
     """
 
     #: VGG16 taps the metric needs (the SMIC stages included).
@@ -98,6 +152,12 @@ class FaithfulSMICMetric(SMICMetric):
         self.preprocess = bool(preprocess)
         for stage, w in projection_weights(SMIC_STAGES).items():
             self.register_buffer(f"proj_{stage}", w, persistent=False)
+        for name, value in self.constants().items():
+            self.register_buffer(name, value, persistent=False)
+
+    def constants(self) -> dict[str, Tensor]:
+        """The metric's fixed weights by buffer name (moved with the module); none here."""
+        return {}
 
     @property
     def differentiable(self) -> bool:
@@ -205,17 +265,11 @@ class FaithfulSMICMetric(SMICMetric):
                 f"'{self.info.name}': the prepared reference is {tuple(data['image'].shape)} "
                 f"but the prepared distorted batch is {tuple(y.shape)}; give images of one size"
             )
-        dist_feats = self.features(y)
-        return self._score(data["image"], y, data["feats"], dist_feats, return_map)
+        pair = PreparedPair(data["image"], y, data["feats"], self.features(y))
+        return self._score(pair, return_map)
 
-    def _score(
-        self,
-        ref: Tensor,
-        dist: Tensor,
-        ref_feats: Mapping[str, Tensor],
-        dist_feats: Mapping[str, Tensor],
-        return_map: bool,
-    ) -> MetricResult:
+    def _score(self, pair: PreparedPair, return_map: bool) -> MetricResult:
+        """The metric's result for a prepared pair batch (subclasses implement it)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:

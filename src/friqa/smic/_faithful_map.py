@@ -8,12 +8,10 @@ map, :func:`friqa.smic.attention.combine_grids`) and reduce its mean to a score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from torch import Tensor
 
 from friqa.metrics.base import MetricResult
-from friqa.smic._faithful import SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_STAGES, FaithfulSMICMetric, PreparedPair
 from friqa.smic.attention import combine_grids
 
 __all__ = ["FaithfulMapSMICMetric"]
@@ -37,20 +35,13 @@ class FaithfulMapSMICMetric(FaithfulSMICMetric):
         """The score from the mean of the rectified map, ``(N,)``; the mean by default."""
         return mean
 
-    def _score(
-        self,
-        ref: Tensor,
-        dist: Tensor,
-        ref_feats: Mapping[str, Tensor],
-        dist_feats: Mapping[str, Tensor],
-        return_map: bool,
-    ) -> MetricResult:
-        dmap = self.distortion_map(ref, dist)
-        grids = self.attention_grids(ref_feats, dist_feats)
+    def _score(self, pair: PreparedPair, return_map: bool) -> MetricResult:
+        dmap = self.distortion_map(pair.ref, pair.dist)
+        grids = self.attention_grids(pair.ref_feats, pair.dist_feats)
         att = combine_grids([grids[s] for s in SMIC_STAGES], size=tuple(dmap.shape[-2:]))
         rectified = dmap.to(att.dtype) * att
         score = self.reduce(rectified.mean(dim=(1, 2, 3)))
         extras: dict[str, object] = {"grids": grids, "attention": att, "distortion_map": dmap}
         return MetricResult(
-            score=score.to(dist.dtype), map=rectified if return_map else None, extras=extras
+            score=score.to(pair.dist.dtype), map=rectified if return_map else None, extras=extras
         )

@@ -56,30 +56,22 @@ from friqa.functional.deepwsd import (
     deepwsd_pad,
     deepwsd_window,
 )
-from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
+from friqa.metrics.base import EncodedRef, MetricResult
+from friqa.metrics.function_form import score_function
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_vectors
-from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_STAGES, FaithfulSMICMetric, faithful_info
 
 __all__ = ["DeepWSDSMIC", "deepwsd_smic", "DEEPWSD_SMIC_INFO", "patch_layer_terms"]
 
-DEEPWSD_SMIC_INFO = MetricInfo(
-    name="deepwsd_smic",
+DEEPWSD_SMIC_INFO = faithful_info(
+    "deepwsd_smic",
+    "DeepWSD_SMIC.py (as_loss=False); DeepWSD: github.com/Buka-Xing/DeepWSD @532c728",
+    "DeepWSD-SMIC as the reference: log DeepWSD terms at image/relu1_2/2_2/5_3, "
+    "attention-weighted 4x4 patch terms at relu3_3/4_3, DeepWSD resizing and pooling",
     lower_better=True,
     score_range=(0.0, math.inf),
-    needs_weights=True,
     returns_map=False,
-    differentiable=False,
-    family=Family.SMIC,
-    gradient_note=SMIC_GRADIENT_NOTE,
-    reference=(
-        f"{SMIC_REFERENCE}, DeepWSD_SMIC.py (as_loss=False); DeepWSD: github.com/Buka-Xing/"
-        "DeepWSD @532c728"
-    ),
-    description=(
-        "DeepWSD-SMIC as the reference: log DeepWSD terms at image/relu1_2/2_2/5_3, "
-        "attention-weighted 4x4 patch terms at relu3_3/4_3, DeepWSD resizing and pooling"
-    ),
 )
 
 #: Layers with a global ``log(term + 1)`` in DeepWSD-SMIC.
@@ -197,15 +189,8 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         return f"{super().extra_repr()}, as_loss={self.as_loss}"
 
 
-def deepwsd_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    preprocess: bool = True,
-    as_loss: bool = False,
-    data_range: float = 1.0,
-) -> Tensor:
-    """DeepWSD-SMIC of each pair, ``(N,)``; function form of :class:`DeepWSDSMIC`."""
-    metric = DeepWSDSMIC(weights, preprocess=preprocess, as_loss=as_loss, data_range=data_range)
-    return metric(ref, dist)
+deepwsd_smic = score_function(
+    DeepWSDSMIC,
+    "deepwsd_smic",
+    """DeepWSD-SMIC of each pair, ``(N,)``; function form of :class:`DeepWSDSMIC`.""",
+)

@@ -29,9 +29,6 @@ False; ``extras`` holds ``"grids"`` (attention), ``"patch_distortion"``
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
 from torch import Tensor
 
 from friqa.functional.dists import (
@@ -40,29 +37,24 @@ from friqa.functional.dists import (
     dists_distance,
     dists_structure_texture,
 )
-from friqa.metrics.base import Family, MetricInfo, MetricResult
+from friqa.metrics.base import MetricResult
+from friqa.metrics.function_form import score_function
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
-from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_STAGES, FaithfulSMICMetric, PreparedPair, faithful_info
 
 __all__ = ["DISTSSMIC", "dists_smic", "DISTS_SMIC_INFO", "patch_structure_texture"]
 
-DISTS_SMIC_INFO = MetricInfo(
-    name="dists_smic",
+DISTS_SMIC_INFO = faithful_info(
+    "dists_smic",
+    "DISTS_SMIC.py",
+    "DISTS-SMIC as the reference: un-normalised L2-pooled VGG16, global DISTS terms at "
+    "image/relu1_2/2_2/5_3, attention-weighted patch S1/S2 (k7 s6) at relu3_3/4_3",
     lower_better=True,
     # 1 - d >= 0.4321 (the dropped layers' share of alpha/beta), <= 1.125 (see "dists");
     # each local term lies in [0, 3]
     score_range=(0.0, 7.125),
-    needs_weights=True,
     returns_map=False,
-    differentiable=False,
-    family=Family.SMIC,
-    gradient_note=SMIC_GRADIENT_NOTE,
-    reference=f"{SMIC_REFERENCE}, DISTS_SMIC.py",
-    description=(
-        "DISTS-SMIC as the reference: un-normalised L2-pooled VGG16, global DISTS terms at "
-        "image/relu1_2/2_2/5_3, attention-weighted patch S1/S2 (k7 s6) at relu3_3/4_3"
-    ),
 )
 
 #: Feature sets with global DISTS terms in DISTS-SMIC.
@@ -89,14 +81,7 @@ def patch_structure_texture(
 class DISTSSMIC(FaithfulSMICMetric):
     """DISTS-SMIC (see the module docstring); lower is better.
 
-    Gradients: with ``preprocess=False`` the score is differentiable with respect to
-    ``dist``, the attention being a constant weight; the default PIL preprocessing
-    has none.
-
-    Args:
-        weights: VGG16 weights file.
-        preprocess: the reference's resizing (default True).
-        data_range: the value of white in the inputs.
+    Options and gradients: as :class:`~friqa.smic._faithful.FaithfulSMICMetric`.
     """
 
     info = DISTS_SMIC_INFO
@@ -106,27 +91,13 @@ class DISTSSMIC(FaithfulSMICMetric):
     alpha: Tensor
     beta: Tensor
 
-    def __init__(
-        self,
-        weights: str | os.PathLike[str] | None = None,
-        *,
-        preprocess: bool = True,
-        data_range: float = 1.0,
-    ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+    def constants(self) -> dict[str, Tensor]:
         alpha, beta = dists_alpha_beta()
-        for name, parts in (("alpha", alpha), ("beta", beta)):
-            for k in GLOBAL_LAYERS:
-                self.register_buffer(f"{name}_{k}", parts[k], persistent=False)
+        parts = {"alpha": alpha, "beta": beta}
+        return {f"{name}_{k}": parts[name][k] for name in parts for k in GLOBAL_LAYERS}
 
-    def _score(
-        self,
-        ref: Tensor,
-        dist: Tensor,
-        ref_feats: Mapping[str, Tensor],
-        dist_feats: Mapping[str, Tensor],
-        return_map: bool,
-    ) -> MetricResult:
+    def _score(self, pair: PreparedPair, return_map: bool) -> MetricResult:
+        ref_feats, dist_feats = pair.ref_feats, pair.dist_feats
         alpha = {k: getattr(self, f"alpha_{k}") for k in GLOBAL_LAYERS}
         beta = {k: getattr(self, f"beta_{k}") for k in GLOBAL_LAYERS}
         global_part, _ = dists_distance(ref_feats, dist_feats, alpha, beta, GLOBAL_LAYERS)
@@ -148,16 +119,11 @@ class DISTSSMIC(FaithfulSMICMetric):
             "global": global_part,
             "layers": layers,
         }
-        return MetricResult(score=score.to(dist.dtype), extras=extras)
+        return MetricResult(score=score.to(pair.dist.dtype), extras=extras)
 
 
-def dists_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    preprocess: bool = True,
-    data_range: float = 1.0,
-) -> Tensor:
-    """DISTS-SMIC of each pair, ``(N,)``; function form of :class:`DISTSSMIC`."""
-    return DISTSSMIC(weights, preprocess=preprocess, data_range=data_range)(ref, dist)
+dists_smic = score_function(
+    DISTSSMIC,
+    "dists_smic",
+    """DISTS-SMIC of each pair, ``(N,)``; function form of :class:`DISTSSMIC`.""",
+)

@@ -39,33 +39,26 @@ differently), so ``returns_map`` is False; ``extras`` holds the attention grids
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Mapping
 
 from torch import Tensor
 
 from friqa.functional.lpips import LPIPS_LAYERS, apply_lpips_linear, lpips_linear_weights
-from friqa.metrics.base import Family, MetricInfo, MetricResult
+from friqa.metrics.base import MetricResult
+from friqa.metrics.function_form import score_function
 from friqa.metrics.registry import register_metric
 from friqa.ops.patches import grid_shape, patch_columns
-from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE, SMIC_STAGES, FaithfulSMICMetric
+from friqa.smic._faithful import SMIC_STAGES, FaithfulSMICMetric, PreparedPair, faithful_info
 
 __all__ = ["LPIPSSMIC", "lpips_smic", "LPIPS_SMIC_INFO", "patch_sums"]
 
-LPIPS_SMIC_INFO = MetricInfo(
-    name="lpips_smic",
+LPIPS_SMIC_INFO = faithful_info(
+    "lpips_smic",
+    "LPIPS_SMIC.py",
+    "LPIPS-SMIC as the reference: un-normalised VGG16 (max pool), LPIPS v0.1 weights at "
+    "relu1_2/2_2/5_3, attention-weighted raw patch sums at relu3_3/4_3",
     lower_better=True,
     score_range=(0.0, math.inf),
-    needs_weights=True,
     returns_map=False,
-    differentiable=False,
-    family=Family.SMIC,
-    gradient_note=SMIC_GRADIENT_NOTE,
-    reference=f"{SMIC_REFERENCE}, LPIPS_SMIC.py",
-    description=(
-        "LPIPS-SMIC as the reference: un-normalised VGG16 (max pool), LPIPS v0.1 weights at "
-        "relu1_2/2_2/5_3, attention-weighted raw patch sums at relu3_3/4_3"
-    ),
 )
 
 #: Layers with LPIPS linear weights in LPIPS-SMIC (the others carry attention).
@@ -94,14 +87,7 @@ def patch_sums(x: Tensor, patch_size: int, stride: int) -> Tensor:
 class LPIPSSMIC(FaithfulSMICMetric):
     """LPIPS-SMIC (see the module docstring for what it is and is not); lower is better.
 
-    Gradients: with ``preprocess=False`` the score is differentiable with respect to
-    ``dist``, the attention being a constant weight; the default PIL preprocessing
-    has none.
-
-    Args:
-        weights: VGG16 weights file.
-        preprocess: the reference's resizing (default True).
-        data_range: the value of white in the inputs.
+    Options and gradients: as :class:`~friqa.smic._faithful.FaithfulSMICMetric`.
     """
 
     info = LPIPS_SMIC_INFO
@@ -111,27 +97,13 @@ class LPIPSSMIC(FaithfulSMICMetric):
     lin_relu2_2: Tensor
     lin_relu5_3: Tensor
 
-    def __init__(
-        self,
-        weights: str | os.PathLike[str] | None = None,
-        *,
-        preprocess: bool = True,
-        data_range: float = 1.0,
-    ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+    def constants(self) -> dict[str, Tensor]:
         lin = lpips_linear_weights()
-        for layer in LINEAR_LAYERS:
-            self.register_buffer(f"lin_{layer}", lin[layer], persistent=False)
+        return {f"lin_{layer}": lin[layer] for layer in LINEAR_LAYERS}
 
-    def _score(
-        self,
-        ref: Tensor,
-        dist: Tensor,
-        ref_feats: Mapping[str, Tensor],
-        dist_feats: Mapping[str, Tensor],
-        return_map: bool,
-    ) -> MetricResult:
-        n = dist.shape[0]
+    def _score(self, pair: PreparedPair, return_map: bool) -> MetricResult:
+        ref_feats, dist_feats = pair.ref_feats, pair.dist_feats
+        n = pair.dist.shape[0]
         layers: dict[str, Tensor] = {}
         for k in LINEAR_LAYERS:
             diff = (ref_feats[k] - dist_feats[k]) ** 2
@@ -149,16 +121,11 @@ class LPIPSSMIC(FaithfulSMICMetric):
             "patch_distortion": raw,
             "layers": {k: layers[k].reshape(n) for k in LPIPS_LAYERS},
         }
-        return MetricResult(score=total.to(dist.dtype), extras=extras)
+        return MetricResult(score=total.to(pair.dist.dtype), extras=extras)
 
 
-def lpips_smic(
-    ref: Tensor,
-    dist: Tensor,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    preprocess: bool = True,
-    data_range: float = 1.0,
-) -> Tensor:
-    """LPIPS-SMIC of each pair, ``(N,)``; function form of :class:`LPIPSSMIC`."""
-    return LPIPSSMIC(weights, preprocess=preprocess, data_range=data_range)(ref, dist)
+lpips_smic = score_function(
+    LPIPSSMIC,
+    "lpips_smic",
+    """LPIPS-SMIC of each pair, ``(N,)``; function form of :class:`LPIPSSMIC`.""",
+)

@@ -28,28 +28,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from friqa.metrics.base import Family, MetricInfo
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE
+from friqa.smic._faithful import faithful_info
 from friqa.smic._faithful_map import FaithfulMapSMICMetric
 
 __all__ = ["PSNRSMIC", "psnr_smic", "PSNR_SMIC_INFO", "local_mse_map"]
 
-PSNR_SMIC_INFO = MetricInfo(
-    name="psnr_smic",
+PSNR_SMIC_INFO = faithful_info(
+    "psnr_smic",
+    "PSNR_SMIC.py",
+    "PSNR-SMIC as the reference: 7x7 local MSE map x SMIC attention (k7 s7), "
+    "reference resizing (preprocess=False: differentiable, attention constant)",
     lower_better=False,
     score_range=(0.0, 100.0),
-    needs_weights=True,
     returns_map=True,
-    differentiable=False,
-    family=Family.SMIC,
-    gradient_note=SMIC_GRADIENT_NOTE,
-    reference=f"{SMIC_REFERENCE}, PSNR_SMIC.py",
-    description=(
-        "PSNR-SMIC as the reference: 7x7 local MSE map x SMIC attention (k7 s7), "
-        "reference resizing (preprocess=False: differentiable, attention constant)"
-    ),
 )
 
 
@@ -80,10 +73,7 @@ class PSNRSMIC(FaithfulMapSMICMetric):
     ``dist`` with the attention treated as a constant weight (MIC is rank-based and
     has no gradient); the default PIL preprocessing has none.
 
-    Args:
-        weights: VGG16 weights file.
-        preprocess: the reference's resizing (default True).
-        data_range: the value of white in the inputs.
+    Options: as :class:`~friqa.smic._faithful.FaithfulSMICMetric`.
 
     Example:
         >>> PSNRSMIC(weights=path)(ref, dist)  # doctest: +SKIP

@@ -29,28 +29,21 @@ import torch
 from torch import Tensor
 
 from friqa.functional.ssim import check_ssim_params, ssim_cs_maps
-from friqa.metrics.base import Family, MetricInfo
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
-from friqa.smic._faithful import SMIC_GRADIENT_NOTE, SMIC_REFERENCE
+from friqa.smic._faithful import faithful_info
 from friqa.smic._faithful_map import FaithfulMapSMICMetric
 
 __all__ = ["SSIMSMIC", "ssim_smic", "SSIM_SMIC_INFO", "reference_gaussian"]
 
-SSIM_SMIC_INFO = MetricInfo(
-    name="ssim_smic",
+SSIM_SMIC_INFO = faithful_info(
+    "ssim_smic",
+    "SSIM_SMIC.py (data_range=1, win_size=7)",
+    "SSIM-SMIC as the reference: mean((1 - SSIM map) x SMIC attention), per-channel "
+    "Gaussian SSIM (window 7), reference resizing",
     lower_better=True,
     score_range=(0.0, 2.0),
-    needs_weights=True,
     returns_map=True,
-    differentiable=False,
-    family=Family.SMIC,
-    gradient_note=SMIC_GRADIENT_NOTE,
-    reference=f"{SMIC_REFERENCE}, SSIM_SMIC.py (data_range=1, win_size=7)",
-    description=(
-        "SSIM-SMIC as the reference: mean((1 - SSIM map) x SMIC attention), per-channel "
-        "Gaussian SSIM (window 7), reference resizing"
-    ),
 )
 
 
@@ -81,14 +74,7 @@ class SSIMSMIC(FaithfulMapSMICMetric):
     score. ``extras`` (always): ``"grids"``, ``"attention"`` (at the map size) and
     ``"distortion_map"`` (``1 - SSIM map``).
 
-    Gradients: with ``preprocess=False`` the score is differentiable with respect to
-    ``dist``, the attention being a constant weight; the default PIL preprocessing
-    has none.
-
-    Args:
-        weights: VGG16 weights file.
-        preprocess: the reference's resizing (default True).
-        data_range: the value of white in the inputs.
+    Options and gradients: as :class:`~friqa.smic._faithful.FaithfulSMICMetric`, and
         window_size: Gaussian window of SSIM (the reference's demo: 7).
         sigma, k1, k2: the other SSIM parameters (1.5, 0.01, 0.03).
     """

@@ -12,28 +12,24 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.functional.lpips import LPIPS_LAYERS, lpips_layer_maps
-from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
+from friqa.metrics.base import EncodedRef, Metric, MetricResult, expand_batch
 from friqa.metrics.lpips import LPIPS
 from friqa.metrics.registry import register_metric
-from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
+from friqa.smic.consistent.variant import SMICVariant, consistent_info
 
 __all__ = ["LPIPSPlusSMIC", "LPIPS_PLUS_SMIC_INFO"]
 
-LPIPS_PLUS_SMIC_INFO = MetricInfo(
-    name="lpips+smic",
+LPIPS_PLUS_SMIC_INFO = consistent_info(
+    "lpips+smic",
+    "LPIPS v0.1 VGG, every layer kept as in LPIPS",
+    "LPIPS with every layer's map weighted by SMIC attention (consistent SMIC)",
     lower_better=True,
     score_range=(0.0, math.inf),
-    needs_weights=True,
-    returns_map=True,
-    differentiable=True,
-    family="smic-consistent",
-    reference=CONSISTENT_REFERENCE + " (LPIPS v0.1 VGG, every layer kept as in LPIPS)",
-    description="LPIPS with every layer's map weighted by SMIC attention (consistent SMIC)",
 )
 
 
 @register_metric(LPIPS_PLUS_SMIC_INFO)
-class LPIPSPlusSMIC(SMICWrapper):
+class LPIPSPlusSMIC(SMICVariant):
     """LPIPS (v0.1, VGG) with SMIC attention at every layer; lower is better.
 
     Everything of LPIPS is kept (input scaling, unit normalisation of the features,
@@ -49,21 +45,9 @@ class LPIPSPlusSMIC(SMICWrapper):
     info = LPIPS_PLUS_SMIC_INFO
     base: LPIPS
 
-    def __init__(
-        self,
-        weights: str | os.PathLike[str] | None = None,
-        *,
-        data_range: float = 1.0,
-        stride: int = 7,
-        attention_scale: AttentionScale = "smic",
-    ) -> None:
-        super().__init__(
-            LPIPS(weights, data_range),
-            weights=weights,
-            stride=stride,
-            attention_scale=attention_scale,
-            info=LPIPS_PLUS_SMIC_INFO,
-        )
+    @classmethod
+    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
+        return LPIPS(weights, data_range)
 
     def _rectify(
         self, base: Any, dist: Tensor, grids: Mapping[str, Tensor], return_map: bool

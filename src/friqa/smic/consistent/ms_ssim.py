@@ -10,28 +10,24 @@ from torch import Tensor
 
 from friqa.exceptions import InputError
 from friqa.functional.ssim import ms_ssim_combine, ms_ssim_terms
-from friqa.metrics.base import EncodedRef, MetricInfo, MetricResult, expand_batch
+from friqa.metrics.base import EncodedRef, Metric, MetricResult, expand_batch
 from friqa.metrics.ms_ssim import MSSSIM
 from friqa.metrics.registry import register_metric
-from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
+from friqa.smic.consistent.variant import SMICVariant, consistent_info
 
 __all__ = ["MSSSIMPlusSMIC", "MS_SSIM_PLUS_SMIC_INFO"]
 
-MS_SSIM_PLUS_SMIC_INFO = MetricInfo(
-    name="ms_ssim+smic",
+MS_SSIM_PLUS_SMIC_INFO = consistent_info(
+    "ms_ssim+smic",
+    "MS-SSIM of 'ms_ssim', attention at every scale",
+    "MS-SSIM with each scale's map weighted by SMIC attention (consistent SMIC)",
     lower_better=False,
     score_range=(0.0, 1.0),
-    needs_weights=True,
-    returns_map=True,
-    differentiable=True,
-    family="smic-consistent",
-    reference=CONSISTENT_REFERENCE + " (MS-SSIM of 'ms_ssim', attention at every scale)",
-    description="MS-SSIM with each scale's map weighted by SMIC attention (consistent SMIC)",
 )
 
 
 @register_metric(MS_SSIM_PLUS_SMIC_INFO)
-class MSSSIMPlusSMIC(SMICWrapper):
+class MSSSIMPlusSMIC(SMICVariant):
     """MS-SSIM (``"ms_ssim"``) with SMIC attention at every scale; higher is better.
 
     At each scale the term MS-SSIM averages (``cs`` at the finer scales, SSIM at the
@@ -44,21 +40,9 @@ class MSSSIMPlusSMIC(SMICWrapper):
     info = MS_SSIM_PLUS_SMIC_INFO
     base: MSSSIM
 
-    def __init__(
-        self,
-        weights: str | os.PathLike[str] | None = None,
-        *,
-        data_range: float = 1.0,
-        stride: int = 7,
-        attention_scale: AttentionScale = "smic",
-    ) -> None:
-        super().__init__(
-            MSSSIM(data_range),
-            weights=weights,
-            stride=stride,
-            attention_scale=attention_scale,
-            info=MS_SSIM_PLUS_SMIC_INFO,
-        )
+    @classmethod
+    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
+        return MSSSIM(data_range)
 
     def _rectify(
         self, base: Any, dist: Tensor, grids: Mapping[str, Tensor], return_map: bool

@@ -5,28 +5,26 @@ from __future__ import annotations
 import math
 import os
 
-from friqa.metrics.base import MetricInfo
+from torch import Tensor
+
+from friqa.metrics.base import Metric
 from friqa.metrics.psnr import PSNR, psnr_from_mse
 from friqa.metrics.registry import register_metric
-from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
+from friqa.smic.consistent.variant import SMICVariant, consistent_info
 
 __all__ = ["PSNRPlusSMIC", "PSNR_PLUS_SMIC_INFO"]
 
-PSNR_PLUS_SMIC_INFO = MetricInfo(
-    name="psnr+smic",
+PSNR_PLUS_SMIC_INFO = consistent_info(
+    "psnr+smic",
+    "PSNR's per-pixel squared error, full size",
+    "PSNR of the attention-weighted squared error (consistent SMIC; = psnr at att 1)",
     lower_better=False,
     score_range=(0.0, math.inf),
-    needs_weights=True,
-    returns_map=True,
-    differentiable=True,
-    family="smic-consistent",
-    reference=CONSISTENT_REFERENCE + " (PSNR's per-pixel squared error, full size)",
-    description="PSNR of the attention-weighted squared error (consistent SMIC; = psnr at att 1)",
 )
 
 
 @register_metric(PSNR_PLUS_SMIC_INFO)
-class PSNRPlusSMIC(SMICWrapper):
+class PSNRPlusSMIC(SMICVariant):
     """PSNR of the SMIC-weighted squared error, ``10 log10(L^2 / mean(att * e^2))``; higher better.
 
     The map is PSNR's own (squared error averaged over channels, full size, no 7x7
@@ -37,20 +35,9 @@ class PSNRPlusSMIC(SMICWrapper):
 
     info = PSNR_PLUS_SMIC_INFO
 
-    def __init__(
-        self,
-        weights: str | os.PathLike[str] | None = None,
-        *,
-        data_range: float = 1.0,
-        stride: int = 7,
-        attention_scale: AttentionScale = "smic",
-    ) -> None:
-        dr = float(data_range)
-        super().__init__(
-            PSNR(data_range),
-            weights=weights,
-            stride=stride,
-            attention_scale=attention_scale,
-            reduce=lambda m: psnr_from_mse(m, dr),
-            info=PSNR_PLUS_SMIC_INFO,
-        )
+    @classmethod
+    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
+        return PSNR(data_range)
+
+    def reduce_score(self, pooled: Tensor) -> Tensor:
+        return psnr_from_mse(pooled, self.data_range)

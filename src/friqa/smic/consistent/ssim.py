@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import os
 
-from friqa.metrics.base import MetricInfo
+from torch import Tensor
+
 from friqa.metrics.registry import register_metric
 from friqa.metrics.ssim import SSIM
-from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
+from friqa.smic.consistent.variant import consistent_info
+from friqa.smic.consistent.wrapper import AttentionScale, SMICWrapper
 
 __all__ = ["SSIMPlusSMIC", "SSIM_PLUS_SMIC_INFO"]
 
-SSIM_PLUS_SMIC_INFO = MetricInfo(
-    name="ssim+smic",
+SSIM_PLUS_SMIC_INFO = consistent_info(
+    "ssim+smic",
+    "the MATLAB ssim_index.m SSIM of 'ssim'",
+    "1 - mean(att x (1 - SSIM map)) with the classic SSIM (consistent SMIC)",
     lower_better=False,
     score_range=(-1.0, 1.0),
-    needs_weights=True,
-    returns_map=True,
     differentiable=False,
-    family="smic-consistent",
-    reference=CONSISTENT_REFERENCE + " (the MATLAB ssim_index.m SSIM of 'ssim')",
-    description="1 - mean(att x (1 - SSIM map)) with the classic SSIM (consistent SMIC)",
     gradient_note=(
         "the 8-bit quantisation of its SSIM ('ssim') has no gradient; use quantize=False "
         "for training"
@@ -40,6 +39,7 @@ class SSIMPlusSMIC(SMICWrapper):
     """
 
     info = SSIM_PLUS_SMIC_INFO
+    base: SSIM
 
     def __init__(
         self,
@@ -55,6 +55,8 @@ class SSIMPlusSMIC(SMICWrapper):
             weights=weights,
             stride=stride,
             attention_scale=attention_scale,
-            reduce=lambda m: 1.0 - m,
             info=SSIM_PLUS_SMIC_INFO,
         )
+
+    def reduce_score(self, pooled: Tensor) -> Tensor:
+        return 1.0 - pooled

@@ -277,6 +277,10 @@ class SMICWrapper(SMICMetric):
             return _as_map(cast(Tensor, res.map), n, self.base.info.name), res.extras
         return _as_map(self.base(expand_batch(base, n), dist), n, "the map function"), {}
 
+    def reduce_score(self, pooled: Tensor) -> Tensor:
+        """The score from the mean of the rectified map, ``(N,)``: ``reduce`` if given."""
+        return self.reduce(pooled) if self.reduce is not None else pooled
+
     def _rectify(
         self, base: Any, dist: Tensor, grids: Mapping[str, Tensor], return_map: bool
     ) -> MetricResult:
@@ -290,7 +294,7 @@ class SMICWrapper(SMICMetric):
         att = self.combined_attention(grids, dmap.shape[-2:])
         rectified = dmap * att.to(dmap.dtype)
         pooled = rectified.mean(dim=(1, 2, 3))
-        score = self.reduce(pooled) if self.reduce is not None else pooled
+        score = self.reduce_score(pooled)
         extras: dict[str, Any] = {
             "grids": dict(grids),
             "attention": att,
