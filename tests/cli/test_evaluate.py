@@ -123,3 +123,32 @@ def test_import_dataset_command(tmp_path: Path, capsys: pytest.CaptureFixture[st
     lines = out.read_text().splitlines()
     assert lines[0] == "dist,ref,mos,distortion,level"
     assert lines[1].startswith("../distorted_images/i01_01_1.bmp,../reference_images/I01.BMP,")
+
+
+def test_manifest_paths_resolve_one_way_and_failures_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 1: an imported manifest (paths relative to its own folder) given
+    with --root too is refused before scoring; an evaluation whose rows all fail exits 1."""
+    make_synthetic_dataset(tmp_path / "syn", n_refs=1, levels=2, size=16)
+    text = (tmp_path / "syn" / "manifest.csv").read_text()
+    lines = text.splitlines()
+    moved = [lines[0]] + [
+        ",".join(f"syn/{c}" if k < 2 else c for k, c in enumerate(line.split(",")))
+        for line in lines[1:]
+    ]
+    (tmp_path / "imp_syn.csv").write_text("\n".join(moved) + "\n")
+    base = ["evaluate", "--manifest", str(tmp_path / "imp_syn.csv"), "-m", "psnr", "--no-plots"]
+    tail = ["--bootstrap", "0", "--no-progress"]
+    out = str(tmp_path / "out")
+    assert main([*base, "--root", str(tmp_path / "syn"), "--out", out, *tail]) == 2
+    err = capsys.readouterr().err
+    assert "relative to the manifest's folder" in err and "drop --root" in err
+    assert main([*base, "--out", out, *tail]) == 0
+    assert "imp_syn: 4 scored" in capsys.readouterr().out  # named after the file
+    for f in (tmp_path / "syn" / "dist").iterdir():
+        f.unlink()
+    assert main([*base, "--out", str(tmp_path / "out2"), *tail]) == 1
+    captured = capsys.readouterr()
+    assert "pairs/s" not in captured.out
+    assert captured.err.count("\n") == 1 and "every (pair, metric) result" in captured.err

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from friqa.cli._common import default_metrics, pick_device, split_names
+from friqa.cli._status import evaluation_status
 from friqa.exceptions import InputError
 
 
@@ -176,8 +177,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(
                 f"{name}: {r.scored} scored, {r.skipped} already done, {r.failed} failed in this "
                 f"run ({r.failed_total} failed in total), {r.seconds:.1f} s"
-                + (f", {r.pairs_per_second:.2f} pairs/s" if r.pairs_per_second else "")
+                + (f", {r.pairs_per_second:.2f} pairs/s" if r.scored else "")
                 + f"; per-image results: {r.scores_path}\n"
             )
         sys.stdout.write(f"report: {result.files['report']}\nsummary: {result.files['summary']}\n")
-    return 0
+    return evaluation_status(result)
