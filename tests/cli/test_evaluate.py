@@ -151,4 +151,31 @@ def test_manifest_paths_resolve_one_way_and_failures_exit_1(
     assert main([*base, "--out", str(tmp_path / "out2"), *tail]) == 1
     captured = capsys.readouterr()
     assert "pairs/s" not in captured.out
-    assert captured.err.count("\n") == 1 and "every (pair, metric) result" in captured.err
+    assert (
+        captured.err.count("\n") == 1
+        and "all 4 (pair, metric) results of imp_syn failed" in captured.err
+    )
+
+
+def test_exit_status_on_partial_failure_is_1_for_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 7: one failed row gives exit 1 from `score --pairs` and `evaluate`
+    alike (0 all good, 2 user error; docs/cli.md)."""
+    make_synthetic_dataset(tmp_path / "syn", n_refs=1, levels=2, size=16)
+    manifest = tmp_path / "syn" / "manifest.csv"
+    pairs = tmp_path / "syn" / "pairs.csv"
+    rows = [line.split(",")[:2] for line in manifest.read_text().splitlines()[1:]]
+    pairs.write_text("ref,dist\n" + "".join(f"{r},{d}\n" for d, r in rows))
+    common = ["-m", "psnr"]
+    ev = ["evaluate", "--manifest", str(manifest), *common, "--no-plots", "--no-progress"]
+    assert main(["score", "--pairs", str(pairs), *common, "--out", str(tmp_path / "a.csv")]) == 0
+    assert main([*ev, "--bootstrap", "0", "--out", str(tmp_path / "e1")]) == 0
+    (tmp_path / "syn" / rows[0][0]).unlink()
+    capsys.readouterr()
+    assert main(["score", "--pairs", str(pairs), *common, "--out", str(tmp_path / "b.csv")]) == 1
+    assert main([*ev, "--bootstrap", "0", "--out", str(tmp_path / "e2")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("friqa score: 1 of 4 pairs failed (first:")
+    assert err[1].startswith("friqa evaluate: 1 of 4 (pair, metric) results of syn failed")
+    assert main([*ev, "--bootstrap", "-1", "--out", str(tmp_path / "e3")]) == 2

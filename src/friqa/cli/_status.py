@@ -28,10 +28,10 @@ EXIT_USER_ERROR = 2
 
 def failure_status(command: str, failed: int, total: int, what: str, first: str = "") -> int:
     """:data:`EXIT_OK` when nothing failed; else write one line to stderr and return
-    :data:`EXIT_FAILURES`. ``what`` names the unit (``"pair"``, ``"(pair, metric) result"``)."""
+    :data:`EXIT_FAILURES`. ``what`` names the units (``"pairs"``, ``"metrics"``)."""
     if not failed:
         return EXIT_OK
-    head = f"every {what} failed" if failed == total else f"{failed} of {total} {what}(s) failed"
+    head = f"all {total} {what} failed" if failed == total else f"{failed} of {total} {what} failed"
     detail = f" (first: {first})" if first else ""
     sys.stderr.write(f"friqa {command}: {head}{detail}\n")
     return EXIT_FAILURES
@@ -45,7 +45,7 @@ def evaluation_status(result: EvaluationResult) -> int:
     for name, run in result.runs.items():
         if run.failed_total:
             first = next((r.reason for r in read_scores(run.scores_path) if not r.ok), "")
-            what = f"(pair, metric) result of {name}"
+            what = f"(pair, metric) results of {name}"
             status = max(
                 status, failure_status("evaluate", run.failed_total, run.total, what, first)
             )

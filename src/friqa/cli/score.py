@@ -17,6 +17,7 @@ from friqa.cli._common import (
     split_names,
     write_rows,
 )
+from friqa.cli._status import failure_status
 from friqa.exceptions import DatasetError, FriqaError, InputError
 from friqa.formatting import json_safe
 
@@ -128,7 +129,5 @@ def run(args: argparse.Namespace) -> int:
         write_rows(results, Path(args.out))
     if args.json or not args.out:
         sys.stdout.write(json.dumps(json_safe(results), indent=2) + "\n")
-    if failures:
-        sys.stderr.write(f"friqa score: {failures} of {len(rows)} pair(s) failed; see 'error'\n")
-        return 1
-    return 0
+    first = next((r["error"] for r in results if r["error"]), "")
+    return failure_status("score", failures, len(rows), "pairs", first)
