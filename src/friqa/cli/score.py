@@ -47,25 +47,36 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _score_pair(
     metrics: dict[str, Metric], ref_path: str, dist_path: str, device: torch.device
-) -> dict[str, float]:
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Every metric's score of one pair (None when it failed) and, per failed metric, why.
+
+    An image that cannot be read fails the pair (raised); a metric that cannot score it
+    (a size mismatch, an error in the metric) fails that metric only.
+    """
     import torch
 
     from friqa.io import load_image
 
     ref = load_image(ref_path).unsqueeze(0).to(device)
     dist = load_image(dist_path).unsqueeze(0).to(device)
-    scores: dict[str, float] = {}
+    scores: dict[str, float | None] = {}
+    errors: dict[str, str] = {}
     for name, metric in metrics.items():
+        scores[name] = None
         if metric.info.aligned and ref.shape != dist.shape:
-            raise InputError(
+            errors[name] = (
                 f"{dist_path}: {metric.info.name} compares aligned pixels, but the reference "
                 f"{ref_path} is {ref.shape[-1]}x{ref.shape[-2]} and the distorted image is "
                 f"{dist.shape[-1]}x{dist.shape[-2]} (width x height); resize it, or use a "
                 "metric that accepts unaligned pairs (deepssim)"
             )
-        with torch.no_grad():
-            scores[name] = float(metric(ref, dist)[0])
-    return scores
+            continue
+        try:
+            with torch.no_grad():
+                scores[name] = float(metric(ref, dist)[0])
+        except (FriqaError, RuntimeError) as exc:  # RuntimeError: out of memory, ...
+            errors[name] = f"{name}: {exc}".splitlines()[0]
+    return scores, errors
 
 
 def _read_pairs(csv_path: Path, root: Path | None) -> list[dict[str, str]]:
@@ -100,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
     metrics = build_metrics(names, weights=args.weights, device=device)
 
     if args.pairs is None:
-        scores = _score_pair(metrics, args.ref, args.dist, device)
+        scores, errors = _score_pair(metrics, args.ref, args.dist, device)
         row: dict[str, Any] = {"ref": args.ref, "dist": args.dist, **scores}
+        if errors:
+            row["errors"] = errors
         if args.out:
             write_rows([row], Path(args.out))
         if args.json:
@@ -109,9 +122,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             width = max(len(n) for n in scores)
             for name, value in scores.items():
-                lower = metrics[name].info.lower_better
-                sys.stdout.write(score_line(name, width, value, lower))
-        return 0
+                if value is not None:
+                    lower = metrics[name].info.lower_better
+                    sys.stdout.write(score_line(name, width, value, lower))
+        for reason in errors.values():
+            sys.stderr.write(f"friqa score: {reason}\n")
+        return failure_status("score", len(errors), len(metrics), "metrics")
 
     rows = _read_pairs(Path(args.pairs), Path(args.root) if args.root else None)
     results: list[dict[str, Any]] = []
@@ -119,11 +135,12 @@ def run(args: argparse.Namespace) -> int:
     for row in tqdm(rows, desc="scoring", unit="pair", file=sys.stderr, disable=None):
         out: dict[str, Any] = {"ref": row["ref"], "dist": row["dist"]}
         try:
-            out.update(_score_pair(metrics, row["ref_path"], row["dist_path"], device))
-            out["error"] = ""
+            scores, errors = _score_pair(metrics, row["ref_path"], row["dist_path"], device)
+            out.update(scores)
+            out["error"] = "; ".join(errors.values())
         except FriqaError as exc:
-            failures += 1
             out["error"] = str(exc)
+        failures += bool(out["error"])
         results.append(out)
     if args.out:
         write_rows(results, Path(args.out))
