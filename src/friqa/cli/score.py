@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from friqa.cli._common import (
     write_rows,
 )
 from friqa.cli._status import failure_status
-from friqa.exceptions import DatasetError, FriqaError, InputError
+from friqa.exceptions import FriqaError, InputError
 from friqa.formatting import json_safe
 
 if TYPE_CHECKING:
@@ -80,21 +79,14 @@ def _score_pair(
 
 
 def _read_pairs(csv_path: Path, root: Path | None) -> list[dict[str, str]]:
-    if not csv_path.is_file():
-        raise DatasetError(f"--pairs {csv_path}: no such file")
-    with open(csv_path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields = [f.strip() for f in reader.fieldnames or []]
-        if "ref" not in fields or "dist" not in fields:
-            raise DatasetError(
-                f"{csv_path}: expected a header with 'ref' and 'dist' columns, got {fields}"
-            )
-        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    from friqa.io.csvfile import read_csv_table
+
+    table = read_csv_table(csv_path, required=("ref", "dist"), what="--pairs")
     base = root if root is not None else csv_path.parent
-    for row in rows:
+    for row in table.rows:
         row["ref_path"] = str(base / row["ref"])
         row["dist_path"] = str(base / row["dist"])
-    return rows
+    return table.rows
 
 
 def run(args: argparse.Namespace) -> int:

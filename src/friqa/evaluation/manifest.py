@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from friqa.exceptions import DatasetError
+from friqa.io.csvfile import read_csv_text
 
 __all__ = [
     "ManifestRow",
@@ -284,10 +285,7 @@ def read_manifest(
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"manifest '{p}' does not exist")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"manifest '{p}' is not UTF-8 text: {exc}") from None
+    text = read_csv_text(p, "manifest")
     folder = p.absolute().parent
     manifest = parse_manifest(
         text,
