@@ -179,3 +179,36 @@ def test_exit_status_on_partial_failure_is_1_for_every_command(
     assert err[0].startswith("friqa score: 1 of 4 pairs failed (first:")
     assert err[1].startswith("friqa evaluate: 1 of 4 (pair, metric) results of syn failed")
     assert main([*ev, "--bootstrap", "-1", "--out", str(tmp_path / "e3")]) == 2
+
+
+def test_score_pairs_output_table_out_line_extra_columns_and_unicode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 9: `score --pairs` prints a table (JSON only with --json), says where
+    --out went, keeps the CSV's extra columns and writes non-ASCII paths as they are."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "r.png")
+    Image.fromarray(255 - img).save(tmp_path / "dü.png")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("ref,dist,mos,distortion\nr.png,dü.png,3.5,invert\n", encoding="utf-8")
+    assert main(["score", "--pairs", str(pairs), "-m", "psnr"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ref", "dist", "mos", "distortion", "psnr", "error"]
+    assert lines[1].split()[:4] == ["r.png", "dü.png", "3.5", "invert"]
+    assert main(["score", "--pairs", str(pairs), "-m", "psnr", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"dist": "dü.png"' in out and json.loads(out)[0]["mos"] == "3.5"
+    for name in ("s.csv", "s.json"):
+        assert (
+            main(["score", "--pairs", str(pairs), "-m", "psnr", "--out", str(tmp_path / name)]) == 0
+        )
+        assert capsys.readouterr().out == f"1 pairs, 1 metrics: {tmp_path / name}\n"
+    assert (
+        (tmp_path / "s.csv")
+        .read_text(encoding="utf-8")
+        .startswith("ref,dist,mos,distortion,psnr,error\nr.png,dü.png,3.5,invert,")
+    )
+    assert '"dü.png"' in (tmp_path / "s.json").read_text(encoding="utf-8")

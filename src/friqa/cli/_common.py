@@ -23,6 +23,7 @@ __all__ = [
     "pick_device",
     "SCORE_FORMAT",
     "score_line",
+    "pairs_table",
     "write_rows",
 ]
 
@@ -95,18 +96,38 @@ def score_line(name: str, width: int, value: float, lower_better: bool) -> str:
     return f"{name.ljust(width)}  {format_float(value, SCORE_FORMAT):>12}  ({better} is better)\n"
 
 
+def pairs_table(rows: list[dict[str, Any]], metrics: list[str]) -> str:
+    """Rows of ``score --pairs`` as an aligned text table, columns in the rows' order
+    (the ``metrics`` columns with :data:`SCORE_FORMAT`, ``-`` for a failed score)."""
+    header = list(dict.fromkeys(k for row in rows for k in row))
+
+    def cell(row: dict[str, Any], key: str) -> str:
+        value = row.get(key)
+        if key in metrics:
+            return "-" if value is None else format_float(value, SCORE_FORMAT)
+        return str(value or "")
+
+    table = [header] + [[cell(r, k) for k in header] for r in rows]
+    widths = [max(len(line[k]) for line in table) for k in range(len(header))]
+    return "".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n"
+        for line in table
+    )
+
+
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
     """Write result rows as CSV or JSON, chosen by the file extension."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(json_safe(rows), indent=2) + "\n")
+        text = json.dumps(json_safe(rows), indent=2, ensure_ascii=False)
+        path.write_text(text + "\n", encoding="utf-8")
         return
     if path.suffix.lower() not in (".csv", ".tsv"):
         raise InputError(f"--out {path}: use a .csv or .json file name")
     fields: list[str] = []
     for row in rows:
         fields.extend(k for k in row if k not in fields)
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(
             fh, fieldnames=fields, delimiter="\t" if path.suffix == ".tsv" else ","
         )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from friqa.cli._common import (
     add_metric_arguments,
     default_metrics,
+    pairs_table,
     pick_device,
     score_line,
     split_names,
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score a reference/distorted pair (or many, with --pairs)",
         description="Score REF against DIST with one or more metrics. With --pairs, score "
         "every row of a CSV file with 'ref' and 'dist' columns (paths relative to the CSV's "
-        "folder or --root).",
+        "folder, or to --root when given; other columns are copied to the results), printed "
+        "as a table (or JSON with --json) or written to --out.",
     )
     p.add_argument("ref", nargs="?", help="reference image")
     p.add_argument("dist", nargs="?", help="distorted image")
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if args.out:
             write_rows([row], Path(args.out))
         if args.json:
-            sys.stdout.write(json.dumps(json_safe(row), indent=2) + "\n")
+            sys.stdout.write(json.dumps(json_safe(row), indent=2, ensure_ascii=False) + "\n")
         else:
             width = max(len(n) for n in scores)
             for name, value in scores.items():
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     failures = 0
     for row in tqdm(rows, desc="scoring", unit="pair", file=sys.stderr, disable=None):
-        out: dict[str, Any] = {"ref": row["ref"], "dist": row["dist"]}
+        out: dict[str, Any] = {k: v for k, v in row.items() if k not in ("ref_path", "dist_path")}
         try:
             scores, errors = _score_pair(metrics, row["ref_path"], row["dist_path"], device)
             out.update(scores)
@@ -136,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
         results.append(out)
     if args.out:
         write_rows(results, Path(args.out))
-    if args.json or not args.out:
-        sys.stdout.write(json.dumps(json_safe(results), indent=2) + "\n")
+    if args.json:
+        sys.stdout.write(json.dumps(json_safe(results), indent=2, ensure_ascii=False) + "\n")
+    elif args.out:
+        sys.stdout.write(f"{len(results)} pairs, {len(metrics)} metrics: {args.out}\n")
+    else:
+        sys.stdout.write(pairs_table(results, list(metrics)))
     first = next((r["error"] for r in results if r["error"]), "")
     return failure_status("score", failures, len(rows), "pairs", first)
