@@ -52,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to write: give -o PANEL.png and/or --npy ARRAYS.npz")
     if args.stride < 1:
         raise InputError(f"--stride must be >= 1, got {args.stride}")
+    if args.out:
+        from friqa.plotting import require_matplotlib
+
+        require_matplotlib("or write the arrays only (--npy, without -o)")  # before the work
     device = pick_device(args.device)
     ref = load_image(args.ref).unsqueeze(0).to(device)
     dist = load_image(args.dist).unsqueeze(0).to(device)
