@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_metric_arguments",
+    "add_metric_option_argument",
+    "parse_metric_options",
+    "metric_options_for",
     "split_names",
     "weights_available",
     "default_metrics",
@@ -48,6 +51,59 @@ def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> No
         help="VGG16 weights file (default: FRIQA_VGG16_WEIGHTS, then torch's cache, then download)",
     )
     p.add_argument("--device", default="cpu", help="torch device, for example cpu or cuda")
+    add_metric_option_argument(p)
+
+
+def add_metric_option_argument(p: argparse.ArgumentParser) -> None:
+    """``--metric-option NAME.KEY=VALUE`` (repeatable); see :func:`parse_metric_options`."""
+    p.add_argument(
+        "--metric-option",
+        action="append",
+        default=[],
+        metavar="METRIC.KEY=VALUE",
+        help="an option of one metric's constructor, e.g. psnr_smic.patch_size=5 or "
+        "ssim.quantize=false (VALUE is read as JSON when it parses, else as text; the "
+        "options are listed by help(friqa.create_metric)); repeatable",
+    )
+
+
+def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``["lpips.weights=a.pth", "ssim.quantize=false"]`` -> nested options.
+
+    Raises:
+        InputError: an item that is not ``METRIC.KEY=VALUE``.
+    """
+    options: dict[str, dict[str, Any]] = {}
+    for item in items:
+        head, sep, value = item.partition("=")
+        metric, dot, key = head.partition(".")
+        if not sep or not dot or not metric.strip() or not key.strip():
+            raise InputError(f"--metric-option '{item}': expected METRIC.KEY=VALUE")
+        try:
+            parsed: Any = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        options.setdefault(metric.strip().lower(), {})[key.strip()] = parsed
+    return options
+
+
+def metric_options_for(items: list[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """:func:`parse_metric_options` of ``items``, each naming one of ``names``.
+
+    Raises:
+        InputError: a malformed item, or options of a metric not in ``names``.
+    """
+    from friqa.metrics.registry import metric_info
+
+    options = parse_metric_options(items)
+    wanted = {metric_info(n).name for n in names}
+    unknown = sorted(set(options) - wanted)
+    if unknown:
+        raise InputError(
+            f"--metric-option given for {', '.join(unknown)}, which is not computed "
+            f"(metrics: {', '.join(sorted(wanted))})"
+        )
+    return options
 
 
 def split_names(values: Sequence[str] | None) -> list[str]:

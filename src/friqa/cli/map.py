@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, pick_device
+from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, metric_options_for, pick_device
 from friqa.exceptions import InputError
 from friqa.formatting import format_float
 
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from friqa.io import load_image
+    from friqa.metrics.factory import build_metrics
     from friqa.smic.maps import smic_maps
 
     if not args.out and not args.npy:
@@ -64,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
             f"{args.dist} is {dist.shape[-1]}x{dist.shape[-2]} but {args.ref} is "
             f"{ref.shape[-1]}x{ref.shape[-2]} (width x height); SMIC maps need aligned images"
         )
-    maps = smic_maps(ref, dist, args.metric.lower(), weights=args.weights, stride=args.stride)
+    name = args.metric.lower()
+    options = metric_options_for(args.metric_option, [name])
+    metric = build_metrics([name], weights=args.weights, options=options, device=device)
+    (m,) = metric.values()
+    patch = getattr(m, "patch_size", 7)
+    maps = smic_maps(ref, dist, m, weights=args.weights, stride=args.stride, patch_size=patch)
     arrays = maps.arrays(0)
     score = float(arrays["score"])
     written = []

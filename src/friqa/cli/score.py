@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from friqa.cli._common import (
     add_metric_arguments,
     default_metrics,
+    metric_options_for,
     pairs_table,
     pick_device,
     score_line,
@@ -102,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give REF and DIST, or --pairs CSV")
     if args.pairs is not None and args.ref is not None:
         raise InputError("give either REF DIST or --pairs CSV, not both")
-    metrics = build_metrics(names, weights=args.weights, device=device)
+    options = metric_options_for(args.metric_option, names)
+    metrics = build_metrics(names, weights=args.weights, options=options, device=device)
 
     if args.pairs is None:
         scores, errors = _score_pair(metrics, args.ref, args.dist, device)

@@ -29,13 +29,13 @@ __all__ = ["CONFIG_NAME", "IDENTITY_KEYS", "RunPaths", "run_config", "open_run_d
 
 CONFIG_NAME = "run_config.json"
 
-#: run_config.json keys that must match for a run to resume.
+#: run_config.json keys that must match for a run to resume (not ``batch_size``:
+#: it changes how many images go through a call, never a score).
 IDENTITY_KEYS: tuple[str, ...] = (
     "manifest_sha256",
     "root",
     "metrics",
     "metric_options",
-    "batch_size",
     "ref_cache",
     "device",
     "dtype",

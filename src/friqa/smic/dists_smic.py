@@ -97,6 +97,7 @@ class DISTSSMIC(FaithfulSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        patch_size, stride: attention patches (default 7 and the reference's stride).
     """
 
     info = DISTS_SMIC_INFO
@@ -112,8 +113,16 @@ class DISTSSMIC(FaithfulSMICMetric):
         *,
         preprocess: bool = True,
         data_range: float = 1.0,
+        patch_size: int | None = None,
+        stride: int | None = None,
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(
+            weights,
+            preprocess=preprocess,
+            data_range=data_range,
+            patch_size=patch_size,
+            stride=stride,
+        )
         alpha, beta = dists_alpha_beta()
         for name, parts in (("alpha", alpha), ("beta", beta)):
             for k in GLOBAL_LAYERS:

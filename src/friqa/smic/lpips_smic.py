@@ -102,6 +102,7 @@ class LPIPSSMIC(FaithfulSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        patch_size, stride: attention patches (default 7 and the reference's stride).
     """
 
     info = LPIPS_SMIC_INFO
@@ -117,8 +118,16 @@ class LPIPSSMIC(FaithfulSMICMetric):
         *,
         preprocess: bool = True,
         data_range: float = 1.0,
+        patch_size: int | None = None,
+        stride: int | None = None,
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(
+            weights,
+            preprocess=preprocess,
+            data_range=data_range,
+            patch_size=patch_size,
+            stride=stride,
+        )
         lin = lpips_linear_weights()
         for layer in LINEAR_LAYERS:
             self.register_buffer(f"lin_{layer}", lin[layer], persistent=False)

@@ -84,6 +84,7 @@ class PSNRSMIC(FaithfulMapSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        patch_size, stride: attention patches (default 7 and the reference's stride).
 
     Example:
         >>> PSNRSMIC(weights=path)(ref, dist)  # doctest: +SKIP

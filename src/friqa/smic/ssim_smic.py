@@ -89,6 +89,7 @@ class SSIMSMIC(FaithfulMapSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        patch_size, stride: attention patches (default 7 and the reference's stride).
         window_size: Gaussian window of SSIM (the reference's demo: 7).
         sigma, k1, k2: the other SSIM parameters (1.5, 0.01, 0.03).
     """
@@ -105,8 +106,16 @@ class SSIMSMIC(FaithfulMapSMICMetric):
         sigma: float = 1.5,
         k1: float = 0.01,
         k2: float = 0.03,
+        patch_size: int | None = None,
+        stride: int | None = None,
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(
+            weights,
+            preprocess=preprocess,
+            data_range=data_range,
+            patch_size=patch_size,
+            stride=stride,
+        )
         self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
             window_size, sigma, k1, k2
         )

@@ -54,12 +54,14 @@ class LPIPSPlusSMIC(SMICWrapper):
         weights: str | os.PathLike[str] | None = None,
         *,
         data_range: float = 1.0,
+        patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
     ) -> None:
         super().__init__(
             LPIPS(weights, data_range),
             weights=weights,
+            patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
             info=LPIPS_PLUS_SMIC_INFO,

@@ -49,12 +49,14 @@ class MSSSIMPlusSMIC(SMICWrapper):
         weights: str | os.PathLike[str] | None = None,
         *,
         data_range: float = 1.0,
+        patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
     ) -> None:
         super().__init__(
             MSSSIM(data_range),
             weights=weights,
+            patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
             info=MS_SSIM_PLUS_SMIC_INFO,

@@ -42,6 +42,7 @@ class PSNRPlusSMIC(SMICWrapper):
         weights: str | os.PathLike[str] | None = None,
         *,
         data_range: float = 1.0,
+        patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
     ) -> None:
@@ -49,6 +50,7 @@ class PSNRPlusSMIC(SMICWrapper):
         super().__init__(
             PSNR(data_range),
             weights=weights,
+            patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
             reduce=lambda m: psnr_from_mse(m, dr),
