@@ -81,20 +81,23 @@ ONE_BAD = "dist: contains 1 NaN or infinite value(s)"
         (
             {(0, 2, 1, 1): -0.25},
             1.0,
-            "dist: values must lie in [0, 1] (data_range, with a tolerance of 0.001), got [-0.25, 0.5]; pass the right "
-            "data_range, rescale the input, or clamp it (clamp=True)",
+            "dist: values must lie in [0, 1] (data_range, with a tolerance of 0.001), "
+            "got [-0.25, 0.5]; pass the right data_range, rescale the input, or clamp it "
+            "(clamp=True)",
         ),
         (
             {(1, 2, 4, 6): 3.0, (0, 0, 0, 0): 0.0},
             2.0,
-            "dist: values must lie in [0, 2] (data_range, with a tolerance of 0.002), got [0, 3]; pass the right "
-            "data_range, rescale the input, or clamp it (clamp=True)",
+            "dist: values must lie in [0, 2] (data_range, with a tolerance of 0.002), "
+            "got [0, 3]; pass the right data_range, rescale the input, or clamp it "
+            "(clamp=True)",
         ),
         (
             {(0, 0, 0, 0): -1.0, (1, 2, 4, 6): 300.0},
             255,
-            "dist: values must lie in [0, 255] (data_range, with a tolerance of 0.255), got [-1, 300]; pass the right "
-            "data_range, rescale the input, or clamp it (clamp=True)",
+            "dist: values must lie in [0, 255] (data_range, with a tolerance of 0.255), "
+            "got [-1, 300]; pass the right data_range, rescale the input, or clamp it "
+            "(clamp=True)",
         ),
     ],
 )
