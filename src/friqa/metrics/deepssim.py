@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.deepssim import DEEPSSIM_MIN_SIZE, block_structure, deepssim_gram
 from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
@@ -286,7 +287,10 @@ class DeepSSIM(Metric):
     def extra_repr(self) -> str:
         shown = "(ref_maps, dist_maps)" if isinstance(self.saliency, (tuple, list)) else None
         saliency = shown or repr(self.saliency)
-        return f"saliency={saliency}, threshold={self.threshold:g}, " + super().extra_repr()
+        return (
+            f"{weights_repr(self.weights)}, saliency={saliency}, threshold={self.threshold:g}, "
+            + super().extra_repr()
+        )
 
 
 def _result(gram_ref: Tensor, gram_dist: Tensor) -> MetricResult:

@@ -17,7 +17,14 @@ from typing import Any
 from friqa.exceptions import InputError, UnknownMetricError
 from friqa.metrics.base import Metric, MetricInfo
 
-__all__ = ["register_metric", "list_metrics", "metric_info", "create_metric", "PROVIDER_PACKAGES"]
+__all__ = [
+    "register_metric",
+    "list_metrics",
+    "metric_info",
+    "create_metric",
+    "metric_options_defaults",
+    "PROVIDER_PACKAGES",
+]
 
 #: Packages whose (non-underscore) modules define built-in metrics.
 PROVIDER_PACKAGES = ("friqa.metrics", "friqa.smic")
@@ -141,3 +148,15 @@ def create_metric(name: str, **options: Any) -> Metric:
     except TypeError as exc:
         raise InputError(f"bad options for metric '{name}': {exc}") from exc
     return factory(**options)
+
+
+def metric_options_defaults(name: str) -> dict[str, Any]:
+    """The constructor options of metric ``name`` with their defaults (options without a
+    default are left out)."""
+    factory = _FACTORIES[metric_info(name).name]
+    return {
+        k: p.default
+        for k, p in inspect.signature(factory).parameters.items()
+        if p.default is not inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }

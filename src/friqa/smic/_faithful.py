@@ -40,6 +40,7 @@ import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, MetricResult
 from friqa.ops.patches import grid_shape
@@ -230,6 +231,6 @@ class FaithfulSMICMetric(SMICMetric):
 
     def extra_repr(self) -> str:
         return (
-            f"weights={self.weights!r}, preprocess={self.preprocess}, "
+            f"{weights_repr(self.weights)}, preprocess={self.preprocess}, "
             f"data_range={self.data_range:g}, patch_size={self.patch_size}, stride={self.stride}"
         )
