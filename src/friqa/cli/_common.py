@@ -35,7 +35,8 @@ SCORE_FORMAT = ".6g"
 
 
 def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> None:
-    """``--metric/-m``, ``--weights`` and ``--device`` options."""
+    """``--metric/-m``, ``--weights``, ``--device``, ``--memory-limit`` and
+    ``--metric-option`` options."""
     if many:
         p.add_argument(
             "-m",
@@ -51,6 +52,12 @@ def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> No
         help="VGG16 weights file (default: FRIQA_VGG16_WEIGHTS, then torch's cache, then download)",
     )
     p.add_argument("--device", default="cpu", help="torch device, for example cpu or cuda")
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="memory a metric may use, e.g. 8G (default: FRIQA_MEMORY_LIMIT, else 80%% of the "
+        "available RAM); above it psnr/ssim/ssim_rgb run in exact tiles, others refuse",
+    )
     add_metric_option_argument(p)
 
 

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     from friqa.io import load_image
     from friqa.metrics.factory import build_metrics
+    from friqa.metrics.memory import check_memory, memory_limit
     from friqa.smic.maps import smic_maps
 
     if not args.out and not args.npy:
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
         require_matplotlib("or write the arrays only (--npy, without -o)")  # before the work
     device = pick_device(args.device)
+    memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     ref = load_image(args.ref).unsqueeze(0).to(device)
     dist = load_image(args.dist).unsqueeze(0).to(device)
     if ref.shape != dist.shape:
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     options = metric_options_for(args.metric_option, [name])
     metric = build_metrics([name], weights=args.weights, options=options, device=device)
     (m,) = metric.values()
+    check_memory(m, dist, args.memory_limit, tiles=False)  # maps are not tiled
     patch = getattr(m, "patch_size", 7)
     maps = smic_maps(ref, dist, m, weights=args.weights, stride=args.stride, patch_size=patch)
     arrays = maps.arrays(0)

@@ -48,7 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _score_pair(
-    metrics: dict[str, Metric], ref_path: str, dist_path: str, device: torch.device
+    metrics: dict[str, Metric],
+    ref_path: str,
+    dist_path: str,
+    device: torch.device,
+    memory_limit: str | None = None,
 ) -> tuple[dict[str, float | None], dict[str, str]]:
     """Every metric's score of one pair (None when it failed) and, per failed metric, why.
 
@@ -58,6 +62,7 @@ def _score_pair(
     import torch
 
     from friqa.io import load_image
+    from friqa.metrics.memory import score_within_memory
 
     ref = load_image(ref_path).unsqueeze(0).to(device)
     dist = load_image(dist_path).unsqueeze(0).to(device)
@@ -75,9 +80,10 @@ def _score_pair(
             continue
         try:
             with torch.no_grad():
-                scores[name] = float(metric(ref, dist)[0])
+                scores[name] = float(score_within_memory(metric, ref, dist, memory_limit)[0])
         except (FriqaError, RuntimeError) as exc:  # RuntimeError: out of memory, ...
-            errors[name] = f"{name}: {exc}".splitlines()[0]
+            reason = str(exc).splitlines()[0]
+            errors[name] = reason if reason.startswith(name) else f"{name}: {reason}"
     return scores, errors
 
 
@@ -96,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from friqa.metrics.factory import build_metrics
+    from friqa.metrics.memory import memory_limit
 
     device = pick_device(args.device)
+    memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     names = split_names(args.metric) or default_metrics(args.weights)
     if args.pairs is None and (args.ref is None or args.dist is None):
         raise InputError("give REF and DIST, or --pairs CSV")
@@ -107,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = build_metrics(names, weights=args.weights, options=options, device=device)
 
     if args.pairs is None:
-        scores, errors = _score_pair(metrics, args.ref, args.dist, device)
+        scores, errors = _score_pair(metrics, args.ref, args.dist, device, args.memory_limit)
         row: dict[str, Any] = {"ref": args.ref, "dist": args.dist, **scores}
         if errors:
             row["errors"] = errors
@@ -131,7 +139,9 @@ def run(args: argparse.Namespace) -> int:
     for row in tqdm(rows, desc="scoring", unit="pair", file=sys.stderr, disable=None):
         out: dict[str, Any] = {k: v for k, v in row.items() if k not in ("ref_path", "dist_path")}
         try:
-            scores, errors = _score_pair(metrics, row["ref_path"], row["dist_path"], device)
+            scores, errors = _score_pair(
+                metrics, row["ref_path"], row["dist_path"], device, args.memory_limit
+            )
             out.update(scores)
             out["error"] = "; ".join(errors.values())
         except FriqaError as exc:
