@@ -81,20 +81,23 @@ ONE_BAD = "dist: contains 1 NaN or infinite value(s)"
         (
             {(0, 2, 1, 1): -0.25},
             1.0,
-            "dist: values must lie in [0, 1] (data_range), got [-0.25, 0.5]; pass the right "
-            "data_range or rescale the input",
+            "dist: values must lie in [0, 1] (data_range, with a tolerance of 0.001), "
+            "got [-0.25, 0.5]; pass the right data_range, rescale the input, or clamp it "
+            "(clamp=True)",
         ),
         (
             {(1, 2, 4, 6): 3.0, (0, 0, 0, 0): 0.0},
             2.0,
-            "dist: values must lie in [0, 2] (data_range), got [0, 3]; pass the right "
-            "data_range or rescale the input",
+            "dist: values must lie in [0, 2] (data_range, with a tolerance of 0.002), "
+            "got [0, 3]; pass the right data_range, rescale the input, or clamp it "
+            "(clamp=True)",
         ),
         (
             {(0, 0, 0, 0): -1.0, (1, 2, 4, 6): 300.0},
             255,
-            "dist: values must lie in [0, 255] (data_range), got [-1, 300]; pass the right "
-            "data_range or rescale the input",
+            "dist: values must lie in [0, 255] (data_range, with a tolerance of 0.255), "
+            "got [-1, 300]; pass the right data_range, rescale the input, or clamp it "
+            "(clamp=True)",
         ),
     ],
 )
@@ -120,3 +123,32 @@ def test_value_errors_have_exact_messages(
 def test_range_check_is_skipped_without_data_range() -> None:
     x = torch.full((1, 3, 4, 4), -3.0)
     assert check_batch(x, data_range=None) is x
+
+
+def test_range_tolerance_clamps_and_clamp_option() -> None:
+    """Issue 14, finding 12: values within 1e-3 (of data_range) outside the range are
+    clamped, symmetrically; beyond, an error that names clamp=True, which clamps anything."""
+    from friqa.metrics.registry import create_metric
+
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    over = x.clone()
+    over[0, 0, 0, 0] = 1.0005
+    under = x.clone()
+    under[0, 0, 0, 0] = -0.0005
+    clamped = check_batch(over)
+    assert clamped.max() == 1.0 and torch.equal(clamped[0, 1:], x[0, 1:])
+    assert check_batch(under).min() == 0.0
+    assert check_batch(x) is x
+    assert check_batch(over * 255, data_range=255).max() == 255
+    psnr = create_metric("psnr")
+    fixed = over.clamp(0, 1)
+    assert torch.equal(psnr(x, over), psnr(x, fixed))
+    far = x * 1.5 - 0.2
+    with pytest.raises(InputError, match=r"tolerance of 0\.001.*clamp=True"):
+        psnr(x, far)
+    net = far.clone().requires_grad_(True)
+    score = psnr(x, net, clamp=True)
+    assert torch.equal(score, psnr(x, far.clamp(0, 1)))
+    score.sum().backward()
+    assert net.grad is not None and net.grad.abs().sum() > 0
+    assert torch.equal(psnr.compute(x, far, clamp=True).score, score.detach())

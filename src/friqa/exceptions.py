@@ -11,6 +11,7 @@ __all__ = [
     "FriqaError",
     "InputError",
     "NotDifferentiableError",
+    "MemoryLimitError",
     "ImageLoadError",
     "WeightsError",
     "UnknownMetricError",
@@ -31,6 +32,11 @@ class NotDifferentiableError(InputError):
 
     Raised by ``backward`` through such a metric's score, not by the forward pass.
     """
+
+
+class MemoryLimitError(InputError):
+    """A metric would need more memory than the limit for these images
+    (:mod:`friqa.metrics.memory`)."""
 
 
 class ImageLoadError(FriqaError, OSError):

@@ -17,8 +17,10 @@ from friqa.exceptions import InputError
 
 __all__ = ["check_batch", "check_pair", "check_data_range", "RANGE_TOLERANCE"]
 
-#: Values may exceed ``[0, data_range]`` by this fraction of ``data_range`` (float round-off).
-RANGE_TOLERANCE = 1e-6
+#: Values may exceed ``[0, data_range]`` by this fraction of ``data_range`` (round-off,
+#: a network output overshooting slightly); such values are clamped into the range.
+#: Beyond it the input is refused, unless the caller asks to clamp (``clamp=True``).
+RANGE_TOLERANCE = 1e-3
 
 
 def check_data_range(data_range: float) -> float:
@@ -39,6 +41,7 @@ def check_batch(
     data_range: float | None = 1.0,
     channels: int | None = 3,
     min_size: int = 1,
+    clamp: bool = False,
 ) -> Tensor:
     """Check that ``x`` is a ``(N, C, H, W)`` floating tensor of finite values in range.
 
@@ -46,11 +49,14 @@ def check_batch(
         x: the tensor to check.
         name: how to call it in error messages (``"ref"``, ``"dist"``, ...).
         data_range: values must lie in ``[0, data_range]``; ``None`` skips the range check.
+            Values at most :data:`RANGE_TOLERANCE` ``* data_range`` outside are clamped.
         channels: required number of channels; ``None`` accepts any.
         min_size: smallest allowed height and width.
+        clamp: clamp any finite value into ``[0, data_range]`` instead of refusing
+            it (for network outputs; the gradient of a clamped value is zero).
 
     Returns:
-        ``x`` unchanged.
+        ``x``, unchanged when it lies in range, else clamped into it.
 
     Raises:
         InputError: on any violation, naming the tensor and what was expected.
@@ -90,13 +96,15 @@ def check_batch(
         with torch.no_grad():
             bad = int((~torch.isfinite(x)).sum())
         raise InputError(f"{name}: contains {bad} NaN or infinite value(s)")
-    if data_range is not None:
+    if data_range is not None and (lo < 0 or hi > data_range):
         tol = RANGE_TOLERANCE * data_range
-        if lo < -tol or hi > data_range + tol:
+        if not clamp and (lo < -tol or hi > data_range + tol):
             raise InputError(
-                f"{name}: values must lie in [0, {data_range:g}] (data_range), got "
-                f"[{lo:.6g}, {hi:.6g}]; pass the right data_range or rescale the input"
+                f"{name}: values must lie in [0, {data_range:g}] (data_range, with a "
+                f"tolerance of {tol:g}), got [{lo:.6g}, {hi:.6g}]; pass the right data_range, "
+                "rescale the input, or clamp it (clamp=True)"
             )
+        return x.clamp(0.0, data_range)
     return x
 
 
@@ -107,6 +115,7 @@ def check_pair(
     data_range: float | None = 1.0,
     aligned: bool = True,
     min_size: int = 1,
+    clamp: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Check a reference/distorted pair of batches.
 
@@ -117,12 +126,17 @@ def check_pair(
         aligned: when True (pixel-aligned metrics) the shapes must be equal; when False
             only the batch size and channels must agree (DeepSSIM accepts different sizes).
         min_size: smallest allowed height and width.
+        clamp: clamp out-of-range values instead of refusing them (see :func:`check_batch`).
+
+    Returns:
+        ``(ref, dist)``, clamped into range where they were slightly (or, with ``clamp``,
+        any amount) outside it.
 
     Raises:
         InputError: naming which image is wrong and how.
     """
-    r = check_batch(ref, "ref", data_range=data_range, min_size=min_size)
-    d = check_batch(dist, "dist", data_range=data_range, min_size=min_size)
+    r = check_batch(ref, "ref", data_range=data_range, min_size=min_size, clamp=clamp)
+    d = check_batch(dist, "dist", data_range=data_range, min_size=min_size, clamp=clamp)
     if aligned and r.shape != d.shape:
         raise InputError(
             f"ref and dist must have the same shape for this metric (it compares aligned "

@@ -116,9 +116,32 @@ def test_size_mismatch_is_a_clear_error(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "a.png")
     Image.fromarray(np.zeros((20, 31, 3), np.uint8)).save(tmp_path / "b.png")
     res = _run("score", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-m", "psnr")
-    assert res.returncode == 2
+    assert res.returncode == 1  # the metric failed (issue 14: exit 1, docs/cli.md)
     assert "compares aligned pixels" in res.stderr and "30x20" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_one_failing_metric_does_not_hide_the_others(
+    tmp_path: Path, vgg_weights_path: Path
+) -> None:
+    """Issue 14, finding 6: psnr fails on a pair of different sizes, deepssim still scores it;
+    the failure is reported per metric and the exit status is 1."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(tmp_path / "big.png")
+    Image.fromarray(rng.integers(0, 255, (40, 36, 3), dtype=np.uint8)).save(tmp_path / "ret.png")
+    args = (str(tmp_path / "big.png"), str(tmp_path / "ret.png"), "-m", "psnr,deepssim")
+    res = _run("score", *args, "--weights", str(vgg_weights_path))
+    assert res.returncode == 1, res.stderr
+    assert res.stdout.startswith("deepssim") and "psnr" not in res.stdout
+    assert "psnr compares aligned pixels" in res.stderr and "Traceback" not in res.stderr
+    assert "1 of 2 metrics failed" in res.stderr
+    js = _run("score", *args, "--weights", str(vgg_weights_path), "--json")
+    out = json.loads(js.stdout)
+    assert out["psnr"] is None and isinstance(out["deepssim"], float)
+    assert "aligned" in out["errors"]["psnr"]
 
 
 def test_offline_deep_metric_error(tmp_path: Path) -> None:

@@ -61,3 +61,28 @@ def test_map_user_errors(
     assert status == 2 and "no distortion map" in capsys.readouterr().err
     assert main(["map", *crop_pair, "--npy", "x.npz", "--stride", "0"]) == 2
     assert "--stride" in capsys.readouterr().err
+
+
+def test_missing_matplotlib_stops_map_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 2: matplotlib is a core dependency (the SMIC figure is the
+    deliverable); without it `friqa map -o` stops at once with the install command."""
+    import sys
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert '"matplotlib>=' in core
+
+    import friqa.smic.maps
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("computed the maps before checking matplotlib")
+
+    monkeypatch.setattr(friqa.smic.maps, "smic_maps", no_work)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    img = tmp_path / "a.png"
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(img)
+    assert main(["map", str(img), str(img), "-o", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'friqa[plot]'" in err and "--npy" in err and "--no-plots" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,3 +103,53 @@ def test_expand_batch_nested() -> None:
     assert out["a"][0].shape == (5, 2) and out["a"][1][0].shape == (5, 2) and out["a"][1][1] == 3
     with pytest.raises(InputError):
         expand_batch(torch.rand(2, 1), 5)
+
+
+def test_options_help_families_and_batch_size_resume(
+    tmp_path: Path, vgg_weights_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 11: help(create_metric) names every metric and shows an example;
+    the SMIC patch size is an option (library and --metric-option); an unknown family is
+    an error listing the families; a resume with another --batch-size is allowed."""
+    import numpy as np
+    from PIL import Image
+
+    from friqa.cli.main import main
+    from friqa.evaluation.synthetic import make_synthetic_dataset
+
+    doc = create_metric.__doc__ or ""
+    assert "Example:" in doc and "--metric-option" in doc
+    for name in list_metrics():
+        if not name.startswith("test_"):
+            assert f"``{name}``" in doc, name
+    small = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(0))
+    dist = (small + 0.05).clamp(0, 1)
+    default = create_metric("psnr_smic", weights=vgg_weights_path, preprocess=False)
+    with pytest.raises(InputError, match="smaller patch_size"):
+        default(small, dist)
+    m = create_metric("psnr_smic", weights=vgg_weights_path, preprocess=False, patch_size=3)
+    assert m.patch_size == 3 and "patch_size=3" in repr(m)
+    assert torch.isfinite(m(small, dist)).all()
+    with pytest.raises(InputError, match="patch_size >= 2"):
+        create_metric("lpips_smic", patch_size=1)
+    Image.fromarray((small[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(
+        tmp_path / "a.png"
+    )
+    Image.fromarray((dist[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(
+        tmp_path / "b.png"
+    )
+    argv = ["score", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-m", "psnr_smic"]
+    opts = ["--metric-option", "psnr_smic.preprocess=false", "--weights", str(vgg_weights_path)]
+    assert main([*argv, *opts, "--metric-option", "psnr_smic.patch_size=3"]) == 0
+    assert capsys.readouterr().out.startswith("psnr_smic")
+    assert main([*argv, "--metric-option", "lpips.weights=x"]) == 2
+    assert "not computed" in capsys.readouterr().err
+    assert main(["list", "--family", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown family 'bogus'" in err and "base" in err and "smic-consistent" in err
+    make_synthetic_dataset(tmp_path / "syn", n_refs=1, levels=2, size=16)
+    ev = ["evaluate", "--manifest", str(tmp_path / "syn" / "manifest.csv"), "-m", "psnr"]
+    ev += ["--out", str(tmp_path / "out"), "--no-plots", "--bootstrap", "0", "--no-progress"]
+    assert main([*ev, "--batch-size", "2"]) == 0
+    assert main([*ev, "--batch-size", "3"]) == 0
+    assert "0 scored, 4 already done" in capsys.readouterr().out

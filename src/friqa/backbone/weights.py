@@ -15,7 +15,9 @@ A file found in the cache under torchvision's name is hash-checked too, once per
 process: the verdict is remembered for that file's (resolved path, size,
 modification time), so only a replaced or rewritten file is hashed again. When
 nothing is found, :class:`~friqa.exceptions.WeightsError` lists every place
-looked at. friqa never falls back to a randomly initialised backbone.
+looked at. friqa never falls back to a randomly initialised backbone. The first
+use in a process of a file that is not torchvision's (by its SHA-256, computed
+once per file and process: :func:`file_sha256`) logs one warning line.
 
 The files are loaded with ``torch.load(weights_only=True)`` and their keys and
 shapes are checked strictly: a full torchvision state dict (``features.*`` and
@@ -25,6 +27,7 @@ shapes are checked strictly: a full torchvision state dict (``features.*`` and
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -37,6 +40,8 @@ from torch import Tensor
 
 from friqa.exceptions import WeightsError
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "TORCHVISION_VGG16_FILENAME",
     "TORCHVISION_VGG16_URL",
@@ -45,6 +50,8 @@ __all__ = [
     "resolve_vgg16_weights",
     "load_vgg16_state_dict",
     "sha256_of",
+    "file_sha256",
+    "is_torchvision_file",
 ]
 
 TORCHVISION_VGG16_FILENAME = "vgg16-397923af.pth"
@@ -70,12 +77,57 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+#: SHA-256 of the files hashed in this process, by (resolved path, size, mtime_ns).
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+#: Files already reported as not torchvision's (one warning per file and process).
+_WARNED: set[tuple[str, int, int]] = set()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a weights file, computed once per process for the same file (path, size
+    and modification time)."""
+    p = Path(path)
+    stat = p.stat()
+    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _VERIFIED_LOCK:
+        digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = sha256_of(p)
+        with _VERIFIED_LOCK:
+            _DIGESTS[key] = digest
+    return digest
+
+
+def is_torchvision_file(path: str | os.PathLike[str]) -> bool:
+    """Whether the file's SHA-256 is that of torchvision's ``vgg16-397923af.pth``."""
+    return file_sha256(path).startswith(TORCHVISION_VGG16_SHA256_PREFIX)
+
+
+def _warn_if_foreign(path: Path) -> None:
+    """Log one warning line the first time a file other than torchvision's is used."""
+    if is_torchvision_file(path):
+        return
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _VERIFIED_LOCK:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    logger.warning(
+        "VGG16 weights %s (SHA-256 %s...) are not torchvision's %s: scores will differ from "
+        "the published ones",
+        path,
+        file_sha256(path)[:12],
+        TORCHVISION_VGG16_FILENAME,
+    )
+
+
 def _torch_cache_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_VGG16_FILENAME
 
 
 def _check_hash(path: Path, prefix: str) -> None:
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     if not digest.startswith(prefix):
         raise WeightsError(
             f"{path}: SHA-256 is {digest[:16]}..., expected it to start with {prefix} "
@@ -137,12 +189,14 @@ def resolve_vgg16_weights(
     if path is not None:
         p = Path(path).expanduser()
         if p.is_file():
+            _warn_if_foreign(p)
             return p
         raise WeightsError(f"VGG16 weights file {p} (given explicitly) does not exist")
     env = os.environ.get("FRIQA_VGG16_WEIGHTS")
     if env:
         p = Path(env).expanduser()
         if p.is_file():
+            _warn_if_foreign(p)
             return p
         raise WeightsError(
             f"FRIQA_VGG16_WEIGHTS={env} does not name an existing file; fix or unset it"

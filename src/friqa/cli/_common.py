@@ -17,12 +17,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_metric_arguments",
+    "add_metric_option_argument",
+    "parse_metric_options",
+    "metric_options_for",
     "split_names",
     "weights_available",
     "default_metrics",
     "pick_device",
     "SCORE_FORMAT",
     "score_line",
+    "pairs_table",
     "write_rows",
 ]
 
@@ -31,7 +35,8 @@ SCORE_FORMAT = ".6g"
 
 
 def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> None:
-    """``--metric/-m``, ``--weights`` and ``--device`` options."""
+    """``--metric/-m``, ``--weights``, ``--device``, ``--memory-limit`` and
+    ``--metric-option`` options."""
     if many:
         p.add_argument(
             "-m",
@@ -47,6 +52,65 @@ def add_metric_arguments(p: argparse.ArgumentParser, *, many: bool = True) -> No
         help="VGG16 weights file (default: FRIQA_VGG16_WEIGHTS, then torch's cache, then download)",
     )
     p.add_argument("--device", default="cpu", help="torch device, for example cpu or cuda")
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="memory a metric may use, e.g. 8G (default: FRIQA_MEMORY_LIMIT, else 80%% of the "
+        "available RAM); above it psnr/ssim/ssim_rgb run in exact tiles, others refuse",
+    )
+    add_metric_option_argument(p)
+
+
+def add_metric_option_argument(p: argparse.ArgumentParser) -> None:
+    """``--metric-option NAME.KEY=VALUE`` (repeatable); see :func:`parse_metric_options`."""
+    p.add_argument(
+        "--metric-option",
+        action="append",
+        default=[],
+        metavar="METRIC.KEY=VALUE",
+        help="an option of one metric's constructor, e.g. psnr_smic.patch_size=5 or "
+        "ssim.quantize=false (VALUE is read as JSON when it parses, else as text; the "
+        "options are listed by help(friqa.create_metric)); repeatable",
+    )
+
+
+def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``["lpips.weights=a.pth", "ssim.quantize=false"]`` -> nested options.
+
+    Raises:
+        InputError: an item that is not ``METRIC.KEY=VALUE``.
+    """
+    options: dict[str, dict[str, Any]] = {}
+    for item in items:
+        head, sep, value = item.partition("=")
+        metric, dot, key = head.partition(".")
+        if not sep or not dot or not metric.strip() or not key.strip():
+            raise InputError(f"--metric-option '{item}': expected METRIC.KEY=VALUE")
+        try:
+            parsed: Any = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        options.setdefault(metric.strip().lower(), {})[key.strip()] = parsed
+    return options
+
+
+def metric_options_for(items: list[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """:func:`parse_metric_options` of ``items``, each naming one of ``names``.
+
+    Raises:
+        InputError: a malformed item, or options of a metric not in ``names``.
+    """
+    from friqa.metrics.registry import metric_info
+
+    options = parse_metric_options(items)
+    wanted = {metric_info(n).name for n in names}
+    unknown = sorted(set(options) - wanted)
+    if unknown:
+        raise InputError(
+            f"--metric-option given for {', '.join(unknown)}, which is not computed "
+            f"(metrics: {', '.join(sorted(wanted))})"
+        )
+    return options
 
 
 def split_names(values: Sequence[str] | None) -> list[str]:
@@ -95,18 +159,38 @@ def score_line(name: str, width: int, value: float, lower_better: bool) -> str:
     return f"{name.ljust(width)}  {format_float(value, SCORE_FORMAT):>12}  ({better} is better)\n"
 
 
+def pairs_table(rows: list[dict[str, Any]], metrics: list[str]) -> str:
+    """Rows of ``score --pairs`` as an aligned text table, columns in the rows' order
+    (the ``metrics`` columns with :data:`SCORE_FORMAT`, ``-`` for a failed score)."""
+    header = list(dict.fromkeys(k for row in rows for k in row))
+
+    def cell(row: dict[str, Any], key: str) -> str:
+        value = row.get(key)
+        if key in metrics:
+            return "-" if value is None else format_float(value, SCORE_FORMAT)
+        return str(value or "")
+
+    table = [header] + [[cell(r, k) for k in header] for r in rows]
+    widths = [max(len(line[k]) for line in table) for k in range(len(header))]
+    return "".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n"
+        for line in table
+    )
+
+
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
     """Write result rows as CSV or JSON, chosen by the file extension."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(json_safe(rows), indent=2) + "\n")
+        text = json.dumps(json_safe(rows), indent=2, ensure_ascii=False)
+        path.write_text(text + "\n", encoding="utf-8")
         return
     if path.suffix.lower() not in (".csv", ".tsv"):
         raise InputError(f"--out {path}: use a .csv or .json file name")
     fields: list[str] = []
     for row in rows:
         fields.extend(k for k in row if k not in fields)
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(
             fh, fieldnames=fields, delimiter="\t" if path.suffix == ".tsv" else ","
         )

@@ -7,12 +7,17 @@ it, prints the metrics x datasets table and where the files are.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from friqa.cli._common import default_metrics, pick_device, split_names
+from friqa.cli._common import (
+    add_metric_option_argument,
+    default_metrics,
+    parse_metric_options,
+    pick_device,
+    split_names,
+)
+from friqa.cli._status import evaluation_status
 from friqa.exceptions import InputError
 
 
@@ -63,14 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="VGG16 weights for the deep metrics (default: "
         "FRIQA_VGG16_WEIGHTS, then torch's cache)",
     )
-    p.add_argument(
-        "--metric-option",
-        action="append",
-        default=[],
-        metavar="METRIC.KEY=VALUE",
-        help="an option for one metric's constructor, e.g. lpips.weights=vgg.pth "
-        "(VALUE is read as JSON when it parses, else as text); repeatable",
-    )
+    add_metric_option_argument(p)
     p.add_argument("--batch-size", type=int, default=8, help="distorted images per call (8)")
     p.add_argument(
         "--no-ref-cache",
@@ -103,22 +101,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary JSON, not the table")
     p.set_defaults(func=run)
-
-
-def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
-    """``["lpips.weights=a.pth", "ssim.quantize=false"]`` -> nested options."""
-    options: dict[str, dict[str, Any]] = {}
-    for item in items:
-        head, sep, value = item.partition("=")
-        metric, dot, key = head.partition(".")
-        if not sep or not dot or not metric.strip() or not key.strip():
-            raise InputError(f"--metric-option '{item}': expected METRIC.KEY=VALUE")
-        try:
-            parsed: Any = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        options.setdefault(metric.strip().lower(), {})[key.strip()] = parsed
-    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,8 +158,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(
                 f"{name}: {r.scored} scored, {r.skipped} already done, {r.failed} failed in this "
                 f"run ({r.failed_total} failed in total), {r.seconds:.1f} s"
-                + (f", {r.pairs_per_second:.2f} pairs/s" if r.pairs_per_second else "")
+                + (f", {r.pairs_per_second:.2f} pairs/s" if r.scored else "")
                 + f"; per-image results: {r.scores_path}\n"
             )
         sys.stdout.write(f"report: {result.files['report']}\nsummary: {result.files['summary']}\n")
-    return 0
+    return evaluation_status(result)

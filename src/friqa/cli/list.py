@@ -8,6 +8,16 @@ import sys
 
 from friqa.formatting import format_float
 
+#: The note under the table: why the faithful SMIC scores look unlike their base metrics'.
+SMIC_SCALES = (
+    "smic: faithful reproductions of the SMIC reference code, which keep its score scales,",
+    "  not the base metrics': lpips_smic adds raw VGG16 differences over patches (about",
+    "  1e6-1e7), ssim_smic is a weighted dissimilarity mean((1 - SSIM) x attention), lower",
+    "  is better, dists_smic gives 0.43 for identical images. Compare them with each other",
+    "  or with published SMIC numbers; the smic-consistent metrics (psnr+smic, ...) keep the",
+    "  base metric's scale and direction. See docs/smic.md.",
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the metrics and their metadata")
@@ -48,5 +58,7 @@ def run(args: argparse.Namespace) -> int:
         for r in [header, *rows]
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if any(i.family == "smic" for i in infos):
+        lines.extend(["", *SMIC_SCALES])
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -7,7 +7,8 @@ Each sub-command lives in its own module of this package and exposes
 User errors (:class:`~friqa.exceptions.FriqaError`, files that cannot be read or
 written) print one
 clear line on stderr and exit with status 2; nothing prints a traceback unless
-``--debug`` is given.
+``--debug`` is given. The exit statuses of every command are in
+:mod:`friqa.cli._status`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from collections.abc import Sequence
 
 import friqa.cli as cli_package
 from friqa import __version__
+from friqa.cli._status import EXIT_USER_ERROR
 from friqa.exceptions import FriqaError
 
 __all__ = ["main", "build_parser"]
-
-EXIT_USER_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, pick_device
+from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, metric_options_for, pick_device
 from friqa.exceptions import InputError
 from friqa.formatting import format_float
 
@@ -46,13 +46,20 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from friqa.io import load_image
+    from friqa.metrics.factory import build_metrics
+    from friqa.metrics.memory import check_memory, memory_limit
     from friqa.smic.maps import smic_maps
 
     if not args.out and not args.npy:
         raise InputError("nothing to write: give -o PANEL.png and/or --npy ARRAYS.npz")
     if args.stride < 1:
         raise InputError(f"--stride must be >= 1, got {args.stride}")
+    if args.out:
+        from friqa.plotting import require_matplotlib
+
+        require_matplotlib("or write the arrays only (--npy, without -o)")  # before the work
     device = pick_device(args.device)
+    memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     ref = load_image(args.ref).unsqueeze(0).to(device)
     dist = load_image(args.dist).unsqueeze(0).to(device)
     if ref.shape != dist.shape:
@@ -60,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
             f"{args.dist} is {dist.shape[-1]}x{dist.shape[-2]} but {args.ref} is "
             f"{ref.shape[-1]}x{ref.shape[-2]} (width x height); SMIC maps need aligned images"
         )
-    maps = smic_maps(ref, dist, args.metric.lower(), weights=args.weights, stride=args.stride)
+    name = args.metric.lower()
+    options = metric_options_for(args.metric_option, [name])
+    metric = build_metrics([name], weights=args.weights, options=options, device=device)
+    (m,) = metric.values()
+    check_memory(m, dist, args.memory_limit, tiles=False)  # maps are not tiled
+    patch = getattr(m, "patch_size", 7)
+    maps = smic_maps(ref, dist, m, weights=args.weights, stride=args.stride, patch_size=patch)
     arrays = maps.arrays(0)
     score = float(arrays["score"])
     written = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -12,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 from friqa.cli._common import (
     add_metric_arguments,
     default_metrics,
+    metric_options_for,
+    pairs_table,
     pick_device,
     score_line,
     split_names,
     write_rows,
 )
-from friqa.exceptions import DatasetError, FriqaError, InputError
+from friqa.cli._status import failure_status
+from friqa.exceptions import FriqaError, InputError
 from friqa.formatting import json_safe
 
 if TYPE_CHECKING:
@@ -32,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score a reference/distorted pair (or many, with --pairs)",
         description="Score REF against DIST with one or more metrics. With --pairs, score "
         "every row of a CSV file with 'ref' and 'dist' columns (paths relative to the CSV's "
-        "folder or --root).",
+        "folder, or to --root when given; other columns are copied to the results), printed "
+        "as a table (or JSON with --json) or written to --out.",
     )
     p.add_argument("ref", nargs="?", help="reference image")
     p.add_argument("dist", nargs="?", help="distorted image")
@@ -45,90 +48,113 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _score_pair(
-    metrics: dict[str, Metric], ref_path: str, dist_path: str, device: torch.device
-) -> dict[str, float]:
+    metrics: dict[str, Metric],
+    ref_path: str,
+    dist_path: str,
+    device: torch.device,
+    memory_limit: str | None = None,
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Every metric's score of one pair (None when it failed) and, per failed metric, why.
+
+    An image that cannot be read fails the pair (raised); a metric that cannot score it
+    (a size mismatch, an error in the metric) fails that metric only.
+    """
     import torch
 
     from friqa.io import load_image
+    from friqa.metrics.memory import score_within_memory
 
     ref = load_image(ref_path).unsqueeze(0).to(device)
     dist = load_image(dist_path).unsqueeze(0).to(device)
-    scores: dict[str, float] = {}
+    scores: dict[str, float | None] = {}
+    errors: dict[str, str] = {}
     for name, metric in metrics.items():
+        scores[name] = None
         if metric.info.aligned and ref.shape != dist.shape:
-            raise InputError(
+            errors[name] = (
                 f"{dist_path}: {metric.info.name} compares aligned pixels, but the reference "
                 f"{ref_path} is {ref.shape[-1]}x{ref.shape[-2]} and the distorted image is "
                 f"{dist.shape[-1]}x{dist.shape[-2]} (width x height); resize it, or use a "
                 "metric that accepts unaligned pairs (deepssim)"
             )
-        with torch.no_grad():
-            scores[name] = float(metric(ref, dist)[0])
-    return scores
+            continue
+        try:
+            with torch.no_grad():
+                scores[name] = float(score_within_memory(metric, ref, dist, memory_limit)[0])
+        except (FriqaError, RuntimeError) as exc:  # RuntimeError: out of memory, ...
+            reason = str(exc).splitlines()[0]
+            errors[name] = reason if reason.startswith(name) else f"{name}: {reason}"
+    return scores, errors
 
 
 def _read_pairs(csv_path: Path, root: Path | None) -> list[dict[str, str]]:
-    if not csv_path.is_file():
-        raise DatasetError(f"--pairs {csv_path}: no such file")
-    with open(csv_path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields = [f.strip() for f in reader.fieldnames or []]
-        if "ref" not in fields or "dist" not in fields:
-            raise DatasetError(
-                f"{csv_path}: expected a header with 'ref' and 'dist' columns, got {fields}"
-            )
-        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    from friqa.io.csvfile import read_csv_table
+
+    table = read_csv_table(csv_path, required=("ref", "dist"), what="--pairs")
     base = root if root is not None else csv_path.parent
-    for row in rows:
+    for row in table.rows:
         row["ref_path"] = str(base / row["ref"])
         row["dist_path"] = str(base / row["dist"])
-    return rows
+    return table.rows
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from friqa.metrics.factory import build_metrics
+    from friqa.metrics.memory import memory_limit
 
     device = pick_device(args.device)
+    memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     names = split_names(args.metric) or default_metrics(args.weights)
     if args.pairs is None and (args.ref is None or args.dist is None):
         raise InputError("give REF and DIST, or --pairs CSV")
     if args.pairs is not None and args.ref is not None:
         raise InputError("give either REF DIST or --pairs CSV, not both")
-    metrics = build_metrics(names, weights=args.weights, device=device)
+    options = metric_options_for(args.metric_option, names)
+    metrics = build_metrics(names, weights=args.weights, options=options, device=device)
 
     if args.pairs is None:
-        scores = _score_pair(metrics, args.ref, args.dist, device)
+        scores, errors = _score_pair(metrics, args.ref, args.dist, device, args.memory_limit)
         row: dict[str, Any] = {"ref": args.ref, "dist": args.dist, **scores}
+        if errors:
+            row["errors"] = errors
         if args.out:
             write_rows([row], Path(args.out))
         if args.json:
-            sys.stdout.write(json.dumps(json_safe(row), indent=2) + "\n")
+            sys.stdout.write(json.dumps(json_safe(row), indent=2, ensure_ascii=False) + "\n")
         else:
             width = max(len(n) for n in scores)
             for name, value in scores.items():
-                lower = metrics[name].info.lower_better
-                sys.stdout.write(score_line(name, width, value, lower))
-        return 0
+                if value is not None:
+                    lower = metrics[name].info.lower_better
+                    sys.stdout.write(score_line(name, width, value, lower))
+        for reason in errors.values():
+            sys.stderr.write(f"friqa score: {reason}\n")
+        return failure_status("score", len(errors), len(metrics), "metrics")
 
     rows = _read_pairs(Path(args.pairs), Path(args.root) if args.root else None)
     results: list[dict[str, Any]] = []
     failures = 0
     for row in tqdm(rows, desc="scoring", unit="pair", file=sys.stderr, disable=None):
-        out: dict[str, Any] = {"ref": row["ref"], "dist": row["dist"]}
+        out: dict[str, Any] = {k: v for k, v in row.items() if k not in ("ref_path", "dist_path")}
         try:
-            out.update(_score_pair(metrics, row["ref_path"], row["dist_path"], device))
-            out["error"] = ""
+            scores, errors = _score_pair(
+                metrics, row["ref_path"], row["dist_path"], device, args.memory_limit
+            )
+            out.update(scores)
+            out["error"] = "; ".join(errors.values())
         except FriqaError as exc:
-            failures += 1
             out["error"] = str(exc)
+        failures += bool(out["error"])
         results.append(out)
     if args.out:
         write_rows(results, Path(args.out))
-    if args.json or not args.out:
-        sys.stdout.write(json.dumps(json_safe(results), indent=2) + "\n")
-    if failures:
-        sys.stderr.write(f"friqa score: {failures} of {len(rows)} pair(s) failed; see 'error'\n")
-        return 1
-    return 0
+    if args.json:
+        sys.stdout.write(json.dumps(json_safe(results), indent=2, ensure_ascii=False) + "\n")
+    elif args.out:
+        sys.stdout.write(f"{len(results)} pairs, {len(metrics)} metrics: {args.out}\n")
+    else:
+        sys.stdout.write(pairs_table(results, list(metrics)))
+    first = next((r["error"] for r in results if r["error"]), "")
+    return failure_status("score", failures, len(rows), "pairs", first)

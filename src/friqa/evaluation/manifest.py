@@ -38,8 +38,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from friqa.exceptions import DatasetError
+from friqa.io.csvfile import read_csv_text
 
-__all__ = ["ManifestRow", "Manifest", "read_manifest", "parse_manifest", "SCORE_COLUMNS"]
+__all__ = [
+    "ManifestRow",
+    "Manifest",
+    "read_manifest",
+    "parse_manifest",
+    "default_name",
+    "check_root",
+    "SCORE_COLUMNS",
+]
 
 #: Subjective-score column names and whether a higher value means better quality.
 SCORE_COLUMNS: Mapping[str, bool] = {"mos": True, "dmos": False}
@@ -263,8 +272,11 @@ def read_manifest(
 
     Args:
         path: the CSV file.
-        root: folder the image paths are relative to; default: the CSV's folder.
-        name: dataset name for reports; default: the CSV's folder name.
+        root: folder the image paths are relative to; default: the CSV's folder. Paths
+            are resolved one way only: a root under which none of the first images exist
+            while they exist beside the manifest is refused (:func:`check_root`).
+        name: dataset name for reports; default: the file's stem, or its folder's name
+            for a file named ``manifest.csv`` (:func:`default_name`).
 
     Raises:
         DatasetError: malformed file (message names the line and what is wrong).
@@ -273,14 +285,43 @@ def read_manifest(
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"manifest '{p}' does not exist")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"manifest '{p}' is not UTF-8 text: {exc}") from None
+    text = read_csv_text(p, "manifest")
     folder = p.absolute().parent
-    return parse_manifest(
+    manifest = parse_manifest(
         text,
         root=folder if root is None else Path(root),
-        name=name if name is not None else folder.name,
+        name=name if name is not None else default_name(p),
         source=f"manifest '{p}'",
     )
+    if root is not None:
+        check_root(manifest, p)
+    return manifest
+
+
+def default_name(path: str | os.PathLike[str]) -> str:
+    """A dataset's report name from its manifest path: the file's stem, or, for a file
+    named ``manifest.csv``, its folder's name (``TID2013/manifest.csv`` -> ``TID2013``)."""
+    p = Path(path).absolute()
+    return p.parent.name if p.stem.lower() == "manifest" else p.stem
+
+
+def check_root(manifest: Manifest, path: str | os.PathLike[str], probe: int = 20) -> None:
+    """Refuse an explicit root under which none of the first ``probe`` images exist while
+    they do exist relative to the manifest's folder (paths are resolved one way only:
+    relative to the manifest, unless a root is given).
+
+    Raises:
+        DatasetError: naming the manifest, the root and what to do.
+    """
+    if manifest.root is None:
+        return
+    rows = manifest.rows[:probe]
+    if any(manifest.resolve(r.dist).exists() or manifest.resolve(r.ref).exists() for r in rows):
+        return
+    here = manifest.with_root(Path(path).absolute().parent)
+    if any(here.resolve(r.dist).exists() for r in rows):
+        raise DatasetError(
+            f"manifest '{path}': its paths are relative to the manifest's folder (as friqa "
+            f"import-dataset writes them), but --root '{manifest.root}' was given too; "
+            f"drop --root (e.g. {rows[0].dist} is not under it)"
+        )

@@ -1,11 +1,13 @@
 """Identity of a scoring run (``run_config.json``) and what resuming it requires.
 
-``run_config.json`` holds the scoring arguments and the SHA-256 of the
-manifest's content. A run started again with the same output folder resumes
-only when the arguments of :data:`IDENTITY_KEYS` are the same; otherwise it is
-refused (:class:`~friqa.exceptions.InputError` saying which argument
-differs), unless ``overwrite`` discards the previous run. A scores file
-without its ``run_config.json`` is refused too: nothing says what it holds.
+``run_config.json`` holds the scoring arguments, the SHA-256 of the
+manifest's content, and what the run computed with (versions, every metric's
+settings, the weights file and its SHA-256: :mod:`~friqa.evaluation.environment`).
+A run started again with the same output folder resumes only when the
+arguments of :data:`IDENTITY_KEYS` are the same; otherwise it is refused
+(:class:`~friqa.exceptions.InputError` saying which argument differs), unless
+``overwrite`` discards the previous run. A scores file without its
+``run_config.json`` is refused too: nothing says what it holds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import torch
 
 from friqa._version import __version__
+from friqa.evaluation.environment import run_environment
 from friqa.evaluation.manifest import Manifest
 from friqa.evaluation.options import RunOptions
 from friqa.evaluation.scores_file import SCORE_FORMATS
@@ -29,13 +32,13 @@ __all__ = ["CONFIG_NAME", "IDENTITY_KEYS", "RunPaths", "run_config", "open_run_d
 
 CONFIG_NAME = "run_config.json"
 
-#: run_config.json keys that must match for a run to resume.
+#: run_config.json keys that must match for a run to resume (not ``batch_size``:
+#: it changes how many images go through a call, never a score).
 IDENTITY_KEYS: tuple[str, ...] = (
     "manifest_sha256",
     "root",
     "metrics",
     "metric_options",
-    "batch_size",
     "ref_cache",
     "device",
     "dtype",
@@ -90,6 +93,7 @@ def run_config(
         "device": str(torch.device(options.device)),
         "dtype": str(options.dtype).replace("torch.", ""),
         "format": options.fmt,
+        **run_environment(metrics, metric_options),
     }
 
 

@@ -7,7 +7,9 @@ Output, in ``out_dir``: the scores file (:mod:`~friqa.evaluation.scores_file`),
 appended and flushed after every batch, and ``run_config.json``
 (:mod:`~friqa.evaluation.run_config`). A run started again with the same
 ``out_dir`` resumes: every (row, metric) already written is skipped, so
-nothing is lost or written twice.
+nothing is lost or written twice. A run holds the folder's lock
+(:mod:`~friqa.evaluation.lock`) so that a second run at the same time refuses,
+and a resume removes (row, metric) results written twice by older versions.
 
 Failed rows (a missing or unreadable image, a size mismatch for an aligned
 metric, a metric error) are written with ``status=failed`` and the reason, and
@@ -28,6 +30,7 @@ from typing import Any
 
 import torch
 
+from friqa.evaluation.lock import RunLock
 from friqa.evaluation.manifest import Manifest
 from friqa.evaluation.options import RunOptions
 from friqa.evaluation.run_config import open_run_dir, run_config, write_config
@@ -116,6 +119,17 @@ def score_manifest(
     """
     opts = replace(options or RunOptions(), **settings)
     names, per_metric = _checked_metrics(metrics, opts)
+    with RunLock(out_dir):  # one run per folder (evaluation/lock.py)
+        return _score_locked(manifest, names, per_metric, out_dir, opts)
+
+
+def _score_locked(
+    manifest: Manifest,
+    names: list[str],
+    per_metric: dict[str, dict[str, Any]],
+    out_dir: str | os.PathLike[str],
+    opts: RunOptions,
+) -> RunResult:
     config = run_config(manifest, names, per_metric, opts)
     paths = open_run_dir(out_dir, config, overwrite=opts.overwrite)
     built = build_metrics(names, options=per_metric, device=opts.device, dtype=opts.dtype)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -42,6 +43,8 @@ __all__ = [
     "rewrite_scores",
     "ScoresWriter",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Columns of the per-image scores file, in order.
 SCORE_FIELDS: tuple[str, ...] = (
@@ -164,7 +167,8 @@ def read_scores(path: str | os.PathLike[str], *, repair: bool = False) -> list[S
 
     A last line without its newline (a run killed while writing) is ignored, and
     removed from the file when ``repair`` is set. Repeated (row, metric) keys
-    keep their first occurrence.
+    keep their first occurrence; with ``repair`` the others are removed from the
+    file too, with one logged warning.
 
     Raises:
         FileNotFoundError: no such file.
@@ -202,6 +206,14 @@ def read_scores(path: str | os.PathLike[str], *, repair: bool = False) -> list[S
         if key not in seen:
             seen.add(key)
             out.append(rec)
+    n_lines = sum(1 for line in lines if line.strip())
+    if repair and n_lines != len(out):
+        rewrite_scores(p, out)
+        logger.warning(
+            "%s: removed %d duplicate (row, metric) result(s), kept the first of each",
+            p,
+            n_lines - len(out),
+        )
     return out
 
 

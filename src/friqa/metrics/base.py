@@ -172,15 +172,25 @@ class Metric(nn.Module):
         self.data_range = check_data_range(data_range)
 
     # --- public API -----------------------------------------------------------------
-    def forward(self, ref: Tensor, dist: Tensor) -> Tensor:
-        """Score a batch of pairs: one score per image, shape ``(N,)``."""
-        return self.compute(ref, dist).score
+    def forward(self, ref: Tensor, dist: Tensor, *, clamp: bool = False) -> Tensor:
+        """Score a batch of pairs: one score per image, shape ``(N,)``.
 
-    def compute(self, ref: Tensor, dist: Tensor, *, return_map: bool = False) -> MetricResult:
-        """Score a batch of pairs and, with ``return_map=True``, give the distortion map."""
+        Values up to ``1e-3 * data_range`` outside ``[0, data_range]`` are clamped
+        (:data:`friqa.validation.RANGE_TOLERANCE`); ``clamp=True`` clamps any value
+        (for network outputs) instead of refusing the input.
+        """
+        return self.compute(ref, dist, clamp=clamp).score
+
+    def compute(
+        self, ref: Tensor, dist: Tensor, *, return_map: bool = False, clamp: bool = False
+    ) -> MetricResult:
+        """Score a batch of pairs and, with ``return_map=True``, give the distortion map
+        (``clamp``: see :meth:`forward`)."""
         if return_map and not self.info.returns_map:
             raise InputError(f"metric '{self.info.name}' does not produce a distortion map")
-        ref, dist = check_pair(ref, dist, data_range=self.data_range, aligned=self.info.aligned)
+        ref, dist = check_pair(
+            ref, dist, data_range=self.data_range, aligned=self.info.aligned, clamp=clamp
+        )
         result = self._compute(self.encode_ref(ref, validate=False), dist, return_map)
         if not self.differentiable and torch.is_grad_enabled():
             result = refuse_gradients(self, result, ref, dist)
@@ -189,7 +199,7 @@ class Metric(nn.Module):
     def encode_ref(self, ref: Tensor, *, validate: bool = True) -> EncodedRef:
         """Prepare a reference batch once, to compare it with many distorted batches."""
         if validate:
-            check_batch(ref, "ref", data_range=self.data_range)
+            ref = check_batch(ref, "ref", data_range=self.data_range)
         return EncodedRef(shape=tuple(ref.shape), data=self._encode_ref(ref))
 
     def compute_encoded(
@@ -201,7 +211,7 @@ class Metric(nn.Module):
         """
         if return_map and not self.info.returns_map:
             raise InputError(f"metric '{self.info.name}' does not produce a distortion map")
-        check_batch(dist, "dist", data_range=self.data_range)
+        dist = check_batch(dist, "dist", data_range=self.data_range)
         n = dist.shape[0]
         if ref.shape[0] not in (1, n):
             raise InputError(

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.deepssim import DEEPSSIM_MIN_SIZE, block_structure, deepssim_gram
 from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
@@ -106,12 +107,16 @@ def _check_saliency(saliency: SaliencySpec, threshold: float) -> float:
 # ----------------------------------------------------------------------------- encoding
 
 
-def _as_image_list(images: Sequence[Any], name: str, data_range: float) -> list[Tensor]:
+def _as_image_list(
+    images: Sequence[Any], name: str, data_range: float, clamp: bool = False
+) -> list[Tensor]:
     out: list[Tensor] = []
     for i, img in enumerate(images):
         if isinstance(img, Tensor) and img.ndim == 3:
             img = img.unsqueeze(0)
-        check_batch(img, f"{name}[{i}]", data_range=data_range, min_size=DEEPSSIM_MIN_SIZE)
+        img = check_batch(
+            img, f"{name}[{i}]", data_range=data_range, min_size=DEEPSSIM_MIN_SIZE, clamp=clamp
+        )
         if img.shape[0] != 1:
             raise InputError(
                 f"{name}[{i}]: list items must be single images (3, H, W) or (1, 3, H, W), got "
@@ -224,10 +229,12 @@ class DeepSSIM(Metric):
         dist: Tensor | Sequence[Tensor],
         *,
         return_map: bool = False,
+        clamp: bool = False,
     ) -> MetricResult:
-        """Score pairs given as two tensors or as two lists of single images of any sizes."""
+        """Score pairs given as two tensors or as two lists of single images of any sizes
+        (``clamp``: see :meth:`friqa.metrics.base.Metric.forward`)."""
         if isinstance(ref, Tensor) and isinstance(dist, Tensor):
-            return super().compute(ref, dist, return_map=return_map)
+            return super().compute(ref, dist, return_map=return_map, clamp=clamp)
         if not (isinstance(ref, (list, tuple)) and isinstance(dist, (list, tuple))):
             raise InputError(
                 "ref and dist must both be tensors (N, 3, H, W) or both be lists of images, got "
@@ -239,8 +246,8 @@ class DeepSSIM(Metric):
             raise InputError(f"got {len(ref)} reference and {len(dist)} distorted images")
         if len(ref) == 0:
             raise InputError("the lists of images are empty")
-        refs = _as_image_list(ref, "ref", self.data_range)
-        dists = _as_image_list(dist, "dist", self.data_range)
+        refs = _as_image_list(ref, "ref", self.data_range, clamp)
+        dists = _as_image_list(dist, "dist", self.data_range, clamp)
         devices = {x.device for x in refs + dists}
         if len(devices) != 1:
             raise InputError(f"images are on several devices {sorted(map(str, devices))}")
@@ -280,7 +287,10 @@ class DeepSSIM(Metric):
     def extra_repr(self) -> str:
         shown = "(ref_maps, dist_maps)" if isinstance(self.saliency, (tuple, list)) else None
         saliency = shown or repr(self.saliency)
-        return f"saliency={saliency}, threshold={self.threshold:g}, " + super().extra_repr()
+        return (
+            f"{weights_repr(self.weights)}, saliency={saliency}, threshold={self.threshold:g}, "
+            + super().extra_repr()
+        )
 
 
 def _result(gram_ref: Tensor, gram_dist: Tensor) -> MetricResult:

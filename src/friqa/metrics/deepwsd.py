@@ -44,6 +44,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.deepwsd import (
     DEEPWSD_TAPS,
@@ -140,7 +141,10 @@ class DeepWSD(Metric):
         )
 
     def extra_repr(self) -> str:
-        return f"resize={self.resize!r}, as_loss={self.as_loss}, " + super().extra_repr()
+        return (
+            f"{weights_repr(self.weights)}, resize={self.resize!r}, as_loss={self.as_loss}, "
+            + super().extra_repr()
+        )
 
 
 def deepwsd(

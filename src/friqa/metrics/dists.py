@@ -35,6 +35,7 @@ import os
 import torch
 from torch import Tensor
 
+from friqa.backbone.provenance import weights_repr
 from friqa.functional.dists import (
     DISTS_CHANNELS,
     DISTS_LAYERS,
@@ -122,7 +123,7 @@ class DISTS(Metric):
         return MetricResult(score=score, map=None, extras=extras)
 
     def extra_repr(self) -> str:
-        return f"weights={self.weights!r}, data_range={self.data_range:g}"
+        return f"{weights_repr(self.weights)}, data_range={self.data_range:g}"
 
 
 def dists(

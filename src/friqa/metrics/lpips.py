@@ -33,6 +33,7 @@ import os
 
 from torch import Tensor
 
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.lpips import (
     LPIPS_LAYERS,
@@ -134,7 +135,7 @@ class LPIPS(Metric):
         return MetricResult(score=total.reshape(n), map=dmap, extras=extras)
 
     def extra_repr(self) -> str:
-        return f"weights={self.weights!r}, data_range={self.data_range:g}"
+        return f"{weights_repr(self.weights)}, data_range={self.data_range:g}"
 
 
 lpips = metric_function(

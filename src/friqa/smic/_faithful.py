@@ -40,13 +40,14 @@ import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
 from friqa.ops.patches import grid_shape
 from friqa.ops.resize import smic_prepare
 from friqa.smic.attention import SMIC_REFERENCE, SMIC_STAGES, attention_grids
 from friqa.smic.projections import projection_weights
-from friqa.smic.protocol import SMICMetric
+from friqa.smic.protocol import SMICMetric, check_patches
 
 __all__ = [
     "FaithfulSMICMetric",
@@ -121,6 +122,9 @@ class FaithfulSMICMetric(SMICMetric):
         preprocess: apply the reference's resizing (default, needed to reproduce its
             numbers); ``False`` uses the images as given.
         data_range: the value of white in the inputs (images are divided by it).
+        patch_size, stride: the attention patches (default: the reference's, the
+            class attributes); a smaller ``patch_size`` lets small images be scored
+            (the scores then differ from the reference's, which uses the defaults).
 
     Gradients: with ``preprocess=False`` the score is differentiable with respect to
     ``dist``, the attention being a constant weight; the default PIL preprocessing
@@ -131,9 +135,9 @@ class FaithfulSMICMetric(SMICMetric):
     taps: ClassVar[tuple[str, ...]] = SMIC_STAGES
     #: ``'l2'`` or ``'max'``.
     pooling: ClassVar[str] = "l2"
-    #: Attention patch size and stride.
-    patch_size: ClassVar[int] = 7
-    stride: ClassVar[int] = 7
+    #: Attention patch size and stride (the reference's; options of the constructor).
+    patch_size: int = 7
+    stride: int = 7
 
     proj_relu3_3: Tensor
     proj_relu4_3: Tensor
@@ -146,10 +150,17 @@ class FaithfulSMICMetric(SMICMetric):
         *,
         preprocess: bool = True,
         data_range: float = 1.0,
+        patch_size: int | None = None,
+        stride: int | None = None,
     ) -> None:
         super().__init__(data_range)
         self.weights = weights
         self.preprocess = bool(preprocess)
+        if patch_size is not None or stride is not None:
+            self.patch_size, self.stride = check_patches(
+                self.patch_size if patch_size is None else patch_size,
+                self.stride if stride is None else stride,
+            )
         for stage, w in projection_weights(SMIC_STAGES).items():
             self.register_buffer(f"proj_{stage}", w, persistent=False)
         for name, value in self.constants().items():
@@ -274,6 +285,6 @@ class FaithfulSMICMetric(SMICMetric):
 
     def extra_repr(self) -> str:
         return (
-            f"weights={self.weights!r}, preprocess={self.preprocess}, "
+            f"{weights_repr(self.weights)}, preprocess={self.preprocess}, "
             f"data_range={self.data_range:g}, patch_size={self.patch_size}, stride={self.stride}"
         )

@@ -115,6 +115,7 @@ class DeepWSDSMIC(FaithfulSMICMetric):
             is part of the model and always applied.
         as_loss: return the raw ``total / 6`` instead of the ``log`` output.
         data_range: the value of white in the inputs.
+        patch_size: attention patches and patch terms, which tile the layers (default 4).
     """
 
     info = DEEPWSD_SMIC_INFO
@@ -130,8 +131,15 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         preprocess: bool = True,
         as_loss: bool = False,
         data_range: float = 1.0,
+        patch_size: int | None = None,
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(
+            weights,
+            preprocess=preprocess,
+            data_range=data_range,
+            patch_size=patch_size,
+            stride=patch_size,  # the patch terms tile the layer: stride = patch size
+        )
         self.as_loss = bool(as_loss)
 
     def prepare_pooled(self, x: Tensor) -> tuple[Tensor, int]:
@@ -168,7 +176,7 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         grids = self.attention_grids(rf, df)
         raw: dict[str, Tensor] = {}
         for k in SMIC_STAGES:
-            raw[k] = patch_layer_terms(rf[k], df[k], 4)
+            raw[k] = patch_layer_terms(rf[k], df[k], self.patch_size)
             summands[k] = (raw[k].to(grids[k].dtype) * grids[k]).sum(dim=(1, 2))
         order = (*GLOBAL_LAYERS, *SMIC_STAGES)  # the reference's order of summation
         total = summands[order[0]].to(torch.float64)

@@ -36,7 +36,17 @@ from friqa.metrics.base import Metric, MetricResult
 from friqa.smic.attention import combine_grids
 from friqa.validation import check_pair
 
-__all__ = ["SMICMetric"]
+__all__ = ["SMICMetric", "check_patches"]
+
+
+def check_patches(patch_size: int, stride: int) -> tuple[int, int]:
+    """``(patch_size, stride)``, or an InputError unless they are integers >= 2 and >= 1."""
+    ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (patch_size, stride))
+    if not ok or patch_size < 2 or stride < 1:
+        raise InputError(
+            f"need integers patch_size >= 2 and stride >= 1, got {patch_size!r} and {stride!r}"
+        )
+    return patch_size, stride
 
 
 class SMICMetric(Metric, ABC):
@@ -76,8 +86,8 @@ class SMICMetric(Metric, ABC):
                 (a stride of 1 gives the reference's display maps).
         """
         ref, dist = check_pair(ref, dist, data_range=self.data_range)
-        if (stride is not None and stride < 1) or (patch_size is not None and patch_size < 2):
-            raise InputError(f"need patch_size >= 2 and stride >= 1, got {patch_size} and {stride}")
+        if stride is not None or patch_size is not None:
+            check_patches(2 if patch_size is None else patch_size, 1 if stride is None else stride)
         with torch.no_grad():
             return self._pair_grids(ref, dist, stride, patch_size)
 

@@ -91,8 +91,16 @@ class SSIMSMIC(FaithfulMapSMICMetric):
         sigma: float = 1.5,
         k1: float = 0.01,
         k2: float = 0.03,
+        patch_size: int | None = None,
+        stride: int | None = None,
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(
+            weights,
+            preprocess=preprocess,
+            data_range=data_range,
+            patch_size=patch_size,
+            stride=stride,
+        )
         self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
             window_size, sigma, k1, k2
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from friqa.evaluation.manifest import Manifest, ManifestRow
 from friqa.exceptions import DatasetError
+from friqa.io.csvfile import decode_csv
 
 __all__ = ["PathLike", "read_text", "parse_float", "finish_manifest"]
 
@@ -15,14 +16,13 @@ PathLike = str | os.PathLike[str]
 
 
 def read_text(path: Path) -> str:
-    """The text of a score file: UTF-8 (with or without BOM), else Latin-1."""
+    """The text of a release's score file: UTF-8 with or without BOM
+    (:func:`friqa.io.csvfile.decode_csv`), else Latin-1, as some releases were saved."""
     raw = path.read_bytes()
-    for enc in ("utf-8-sig", "latin-1"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DatasetError(f"cannot decode '{path}'")  # pragma: no cover - latin-1 never fails
+    try:
+        return decode_csv(raw, str(path))
+    except DatasetError:
+        return raw.decode("latin-1")
 
 
 def parse_float(text: str, where: str) -> float:

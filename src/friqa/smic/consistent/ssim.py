@@ -47,12 +47,14 @@ class SSIMPlusSMIC(SMICWrapper):
         *,
         data_range: float = 1.0,
         quantize: bool = True,
+        patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
     ) -> None:
         super().__init__(
             SSIM(data_range, quantize=quantize),
             weights=weights,
+            patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
             info=SSIM_PLUS_SMIC_INFO,

@@ -3,7 +3,7 @@
 A registered variant (``psnr+smic``, ``lpips+smic``, ...) is an
 :class:`~friqa.smic.consistent.wrapper.SMICWrapper` around one fixed base metric.
 :class:`SMICVariant` gives them one constructor (``weights``, ``data_range``,
-``stride``, ``attention_scale``); a subclass names its base metric in
+``patch_size``, ``stride``, ``attention_scale``); a subclass names its base metric in
 :meth:`SMICVariant.base_metric` and, when its score is not the pooled rectified
 map itself, overrides :meth:`SMICWrapper.reduce_score`. :func:`consistent_info`
 fills in the metadata every variant shares.
@@ -58,7 +58,7 @@ class SMICVariant(SMICWrapper):
     Args:
         weights: VGG16 weights file (the attention's, and the base metric's if it has one).
         data_range: the value of white in the inputs.
-        stride: the attention's patch stride (patches are 7x7).
+        patch_size, stride: the attention patches (the reference: 7 and 7).
         attention_scale: ``"smic"`` or ``"native"`` (see :func:`attention_input`).
     """
 
@@ -67,12 +67,14 @@ class SMICVariant(SMICWrapper):
         weights: str | os.PathLike[str] | None = None,
         *,
         data_range: float = 1.0,
+        patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
     ) -> None:
         super().__init__(
             self.base_metric(weights, data_range),
             weights=weights,
+            patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
             info=self.info,

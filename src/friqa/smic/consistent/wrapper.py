@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult, expand_batch
 from friqa.metrics.registry import create_metric, list_metrics, metric_info
@@ -306,7 +307,8 @@ class SMICWrapper(SMICMetric):
     def extra_repr(self) -> str:
         base = self.base.info.name if isinstance(self.base, Metric) else repr(self.base)
         return (
-            f"base={base}, attention_scale={self.attention_scale!r}, data_range={self.data_range:g}"
+            f"base={base}, {weights_repr(self.weights)}, attention_scale={self.attention_scale!r}, "
+            f"data_range={self.data_range:g}"
         )
 
 
