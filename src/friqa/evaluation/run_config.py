@@ -10,6 +10,7 @@ without its ``run_config.json`` is refused too: nothing says what it holds.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,15 @@ from friqa.evaluation.options import RunOptions
 from friqa.evaluation.scores_file import SCORE_FORMATS
 from friqa.exceptions import InputError
 
-__all__ = ["CONFIG_NAME", "IDENTITY_KEYS", "RunPaths", "run_config", "open_run_dir", "write_config"]
+__all__ = [
+    "CONFIG_NAME",
+    "IDENTITY_KEYS",
+    "RunPaths",
+    "run_config",
+    "weights_files",
+    "open_run_dir",
+    "write_config",
+]
 
 CONFIG_NAME = "run_config.json"
 
@@ -90,7 +99,36 @@ def run_config(
         "device": str(torch.device(options.device)),
         "dtype": str(options.dtype).replace("torch.", ""),
         "format": options.fmt,
+        "engine": options.engine,
+        "weights": weights_files(metrics, metric_options),
     }
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    from friqa.backbone.weights import sha256_of
+
+    return sha256_of(Path(path))
+
+
+def weights_files(
+    metrics: Sequence[str], metric_options: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """``{path: SHA-256}`` of the VGG16 weights the metrics that need them will load.
+
+    Raises:
+        WeightsError: a metric needs weights and none are found.
+    """
+    from friqa.backbone.weights import resolve_vgg16_weights
+    from friqa.metrics.registry import metric_info
+
+    out: dict[str, str] = {}
+    for name in metrics:
+        if metric_info(name).needs_weights:
+            p = resolve_vgg16_weights(metric_options.get(name, {}).get("weights")).absolute()
+            st = p.stat()
+            out[str(p)] = _sha256(str(p), st.st_size, st.st_mtime_ns)
+    return out
 
 
 def _check_config(path: Path, config: Mapping[str, Any]) -> None:
