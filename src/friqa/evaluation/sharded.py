@@ -100,7 +100,8 @@ def score_sharded(
         "job": list(opts.shard) if opts.shard is not None else None,
     }
     paths = open_run_dir(out_dir, config, overwrite=opts.overwrite)
-    merge_parts(paths.scores, manifest, names, discard=opts.overwrite)  # drop only, on overwrite
+    if opts.overwrite:
+        merge_parts(paths.scores, manifest, names, discard=True)  # the old parts go too
     write_config(paths, config)
 
     store = PartStore(paths.out_dir, opts.fmt)

@@ -98,8 +98,8 @@ def plan_shards(manifest: Manifest, shard_rows: int = DEFAULT_SHARD_ROWS) -> lis
 
     >>> from friqa.evaluation.manifest import ManifestRow
     >>> rows = [ManifestRow(f"d{k}.png", f"r{k // 3}.png", 1.0) for k in range(7)]
-    >>> [s.rows for s in plan_shards(Manifest(rows), shard_rows=4)]
-    [(0, 1, 2), (3, 4, 5), (6,)]
+    >>> [s.rows for s in plan_shards(Manifest(rows), shard_rows=5)]
+    [(0, 1, 2), (3, 4, 5, 6)]
     """
     if shard_rows < 1:
         raise InputError(f"shard_rows must be >= 1, got {shard_rows}")
