@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
@@ -59,8 +59,8 @@ class RayEngine:
 
     Args:
         options: workers, resources per worker, cluster address, retries.
-        on_submit: called with ``(actor, task)`` after each shard is sent to an
-            actor (a hook for tests that kill workers mid-shard).
+        worker_class: the actor class (a :class:`ShardScorer` subclass; tests use one
+            whose process dies in the middle of a shard).
     """
 
     name = "ray"
@@ -68,10 +68,10 @@ class RayEngine:
     def __init__(
         self,
         options: EngineOptions | None = None,
-        on_submit: Callable[[Any, ShardTask], None] | None = None,
+        worker_class: type[ShardScorer] = ShardScorer,
     ) -> None:
         self.options = options or EngineOptions()
-        self.on_submit = on_submit
+        self.worker_class = worker_class
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, **self.options.as_dict()}
@@ -105,7 +105,7 @@ class RayEngine:
         self._connect(ray)
         actors: list[Any] = []
         try:
-            actor_class = ray.remote(ShardScorer).options(
+            actor_class = ray.remote(self.worker_class).options(
                 num_cpus=opts.cpus_per_worker,
                 num_gpus=opts.gpus_per_worker,
                 max_restarts=-1,
@@ -123,8 +123,6 @@ class RayEngine:
             def submit(actor: Any) -> None:
                 task = queue.popleft()
                 in_flight[actor.score.remote(task)] = (actor, task)
-                if self.on_submit is not None:
-                    self.on_submit(actor, task)
 
             for _ in range(IN_FLIGHT_PER_WORKER):
                 for actor in actors:
