@@ -149,3 +149,25 @@ def test_a_streamed_run_finishes_what_shards_started(
 def test_overwrite_with_a_shard_is_refused(synthetic: Manifest, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="other shards"):
         score_manifest(synthetic, METRICS, tmp_path, shard=(0, 2), overwrite=True)
+
+
+def test_cli_shard_jobs_then_the_report(
+    synthetic: Manifest, streamed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from friqa.cli.main import main
+
+    manifest_csv = tmp_path / "m.csv"
+    manifest_csv.write_text(synthetic.to_csv())
+    base = ["evaluate", "--manifest", str(manifest_csv), "--root", str(synthetic.root)]
+    base += ["--name", "syn", "-m", ",".join(METRICS), "--out", str(tmp_path / "o")]
+    base += ["--no-plots", "--bootstrap", "10", "--no-progress", "--shard-rows", "12"]
+    assert main([*base, "--shard", "3/2"]) == 2
+    assert "I/N" in capsys.readouterr().err
+    for i in range(2):
+        assert main([*base, "--shard", f"{i}/2"]) == 0
+        assert "run again without --shard" in capsys.readouterr().out
+    assert not (tmp_path / "o" / "report.md").exists()
+    assert main(base) == 0
+    assert "60 already done" in capsys.readouterr().out
+    assert _by_key(tmp_path / "o" / "syn" / "scores.csv") == _by_key(streamed)
+    assert (tmp_path / "o" / "report.md").is_file()
