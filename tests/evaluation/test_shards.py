@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from friqa.evaluation.shards import (
     select_shards,
 )
 from friqa.evaluation.synthetic import make_synthetic_dataset
-from friqa.exceptions import InputError
+from friqa.exceptions import FriqaError, InputError
 
 METRICS = ["psnr", "ssim"]
 
@@ -171,3 +172,12 @@ def test_cli_shard_jobs_then_the_report(
     assert "60 already done" in capsys.readouterr().out
     assert _by_key(tmp_path / "o" / "syn" / "scores.csv") == _by_key(streamed)
     assert (tmp_path / "o" / "report.md").is_file()
+
+
+def test_ray_engine_without_ray_says_how_to_install(
+    synthetic: Manifest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(FriqaError, match=r"friqa\[ray\]"):
+        score_manifest(synthetic, METRICS, tmp_path / "o", engine="ray")
+    assert not (tmp_path / "o").exists()

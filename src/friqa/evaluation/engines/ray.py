@@ -70,6 +70,7 @@ class RayEngine:
         options: EngineOptions | None = None,
         worker_class: type[ShardScorer] = ShardScorer,
     ) -> None:
+        require_ray()  # fail before the output folder is touched
         self.options = options or EngineOptions()
         self.worker_class = worker_class
 
