@@ -1,6 +1,6 @@
 """Throughput of ``friqa evaluate``: the local engine against the Ray engine, and Ray's fixed cost.
 
-One synthetic manifest (``--refs`` references x 3 distortions x ``--levels``
+One synthetic manifest (``--refs`` references x 2 distortions x ``--levels``
 levels, ``--size`` pixels) is scored with the same metrics by
 
 * the local engine (the streamed run in this process) with 1 torch thread and
