@@ -181,3 +181,13 @@ def test_ray_engine_without_ray_says_how_to_install(
     with pytest.raises(FriqaError, match=r"friqa\[ray\]"):
         score_manifest(synthetic, METRICS, tmp_path / "o", engine="ray")
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_ray_options_need_the_ray_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from friqa.cli.main import main
+
+    argv = ["evaluate", "--manifest", "m.csv", "-m", "psnr", "--out", str(tmp_path / "o")]
+    assert main([*argv, "--workers", "2"]) == 2
+    assert "--engine ray" in capsys.readouterr().err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from friqa.exceptions import InputError
+
 __all__ = ["add_scale_arguments", "scale_settings"]
 
 
@@ -49,6 +51,15 @@ def scale_settings(args: argparse.Namespace) -> dict[str, Any]:
     """``engine``, ``engine_options`` and ``shard`` for :func:`friqa.evaluation.evaluate`."""
     from friqa.evaluation.shards import parse_shard_spec
 
+    ray_only = {
+        "--ray-address": args.ray_address is not None,
+        "--workers": args.workers is not None,
+        "--cpus-per-worker": args.cpus_per_worker != 1.0,
+        "--gpus-per-worker": args.gpus_per_worker != 0.0,
+    }
+    given = [name for name, set_ in ray_only.items() if set_]
+    if args.engine != "ray" and given:
+        raise InputError(f"{', '.join(given)} apply to the Ray engine: add --engine ray")
     options: dict[str, Any] = {}
     if args.shard_rows is not None:
         options["shard_rows"] = args.shard_rows

@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from friqa.evaluation.manifest import read_manifest
     from friqa.evaluation.markdown import main_table
 
+    scale = scale_settings(args)
     manifests = args.manifest
     roots = args.root or []
     names = args.name or []
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         compare=not args.no_compare,
         plots=not args.no_plots,
-        **scale_settings(args),
+        **scale,
     )
     if args.shard:
         for name, r in result.runs.items():
