@@ -17,6 +17,7 @@ from friqa.cli._common import (
     pick_device,
     split_names,
 )
+from friqa.cli._scale import add_scale_arguments, scale_settings
 from friqa.cli._status import evaluation_status
 from friqa.exceptions import InputError
 
@@ -80,7 +81,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dtype", choices=("float32", "float64"), default="float32", help="precision (float32)"
     )
     p.add_argument(
-        "--format", choices=("csv", "jsonl"), default="csv", help="per-image results file format"
+        "--format",
+        choices=("csv", "jsonl", "parquet"),
+        default="csv",
+        help="per-image results file format (parquet needs pyarrow: pip install 'friqa[ray]')",
     )
     p.add_argument("--overwrite", action="store_true", help="discard a previous run in --out")
     p.add_argument(
@@ -100,6 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary JSON, not the table")
+    add_scale_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -110,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from friqa.evaluation.manifest import read_manifest
     from friqa.evaluation.markdown import main_table
 
+    scale = scale_settings(args)
     manifests = args.manifest
     roots = args.root or []
     names = args.name or []
@@ -149,7 +155,16 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         compare=not args.no_compare,
         plots=not args.no_plots,
+        **scale,
     )
+    if args.shard:
+        for name, r in result.runs.items():
+            sys.stdout.write(
+                f"{name}: shard {args.shard}: {r.scored} scored, {r.failed} failed, "
+                f"{r.seconds:.1f} s; parts in {r.out_dir / 'parts'}\n"
+            )
+        sys.stdout.write("run again without --shard to merge the parts and write the report\n")
+        return 0
     if args.json:
         sys.stdout.write(result.files["summary"].read_text(encoding="utf-8"))
     else:

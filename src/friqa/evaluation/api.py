@@ -102,6 +102,9 @@ def evaluate(
     overwrite: bool = False,
     retry_failed: bool = False,
     progress: bool | None = None,
+    engine: str = "local",
+    engine_options: Mapping[str, Any] | None = None,
+    shard: tuple[int, int] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
@@ -129,6 +132,10 @@ def evaluate(
         n_boot, seed, level: bootstrap settings of the statistics.
         compare: significance tests between every pair of metrics.
         plots: draw the scatter plots (needs matplotlib).
+        engine, engine_options: ``"local"`` (default) or ``"ray"`` and its settings
+            (``{"workers": 4, "gpus_per_worker": 1, ...}``); see docs/scale-out.md.
+        shard: ``(i, n)``: score only shard ``i`` of ``n`` of every dataset (a job
+            array); no statistics are made, a later run without it merges and reports.
         The remaining arguments are the fields of
         :class:`~friqa.evaluation.options.RunOptions` (how the pairs are scored).
 
@@ -150,8 +157,11 @@ def evaluate(
         overwrite=overwrite,
         retry_failed=retry_failed,
         progress=progress,
+        engine=engine,
+        engine_options=engine_options,
+        shard=shard,
     )
-    if plots:
+    if plots and shard is None:
         from friqa.plotting import require_matplotlib
 
         require_matplotlib()  # fail before hours of scoring, not after
@@ -165,6 +175,8 @@ def evaluate(
         run = score_manifest(m, names, folder, run_options)
         runs[m.name] = run
         files[f"scores:{m.name}"] = run.scores_path
+        if shard is not None:
+            continue
         summary = summarize(
             m,
             read_scores(run.scores_path),
@@ -177,5 +189,6 @@ def evaluate(
         summary.run = run
         summaries.append(summary)
         plot_dirs[m.name] = folder
-    files.update(write_report(summaries, out, plots=plots, plot_dirs=plot_dirs))
+    if shard is None:
+        files.update(write_report(summaries, out, plots=plots, plot_dirs=plot_dirs))
     return EvaluationResult(summaries, runs, files)

@@ -13,7 +13,10 @@ from torch import Tensor
 from friqa.evaluation.scores_file import SCORE_FORMATS
 from friqa.exceptions import InputError
 
-__all__ = ["RunOptions", "ImageLoader"]
+__all__ = ["RunOptions", "ImageLoader", "ENGINES"]
+
+#: The scoring engines (:mod:`~friqa.evaluation.engines`).
+ENGINES: tuple[str, ...] = ("local", "ray")
 
 #: Loads one image as a ``(3, H, W)`` tensor of the given dtype.
 ImageLoader = Callable[[Path, torch.dtype], Tensor]
@@ -37,6 +40,13 @@ class RunOptions:
         progress: show a tqdm bar with ETA on stderr (None: only on a terminal).
         loader: image loader ``(path, dtype) -> (3, H, W)`` (default
             :func:`friqa.io.load_image`).
+        engine: ``"local"`` (this process) or ``"ray"`` (Ray actors; ``friqa[ray]``);
+            see :mod:`~friqa.evaluation.engines` and docs/scale-out.md.
+        engine_options: the engine's settings (``workers``, ``cpus_per_worker``,
+            ``gpus_per_worker``, ``address``, ``shard_rows``:
+            :class:`~friqa.evaluation.engines.EngineOptions`).
+        shard: ``(i, n)``: score only shard ``i`` (0-based) of ``n`` and write its part
+            files, for job arrays; a later run without it merges the parts.
 
     Example:
         >>> RunOptions(batch_size=4).fmt
@@ -53,10 +63,22 @@ class RunOptions:
     retry_failed: bool = False
     progress: bool | None = None
     loader: ImageLoader | None = None
+    engine: str = "local"
+    engine_options: Mapping[str, Any] | None = None
+    shard: tuple[int, int] | None = None
 
     def check(self) -> None:
-        """Raise :class:`~friqa.exceptions.InputError` for a bad batch size or format."""
+        """Raise :class:`~friqa.exceptions.InputError` for a bad batch size, format or shard."""
         if self.batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.fmt not in SCORE_FORMATS:
             raise InputError(f"fmt must be one of {', '.join(SCORE_FORMATS)}, got '{self.fmt}'")
+        if self.engine not in ENGINES:
+            raise InputError(f"engine must be one of {', '.join(ENGINES)}, got '{self.engine}'")
+        if self.shard is not None and not 0 <= self.shard[0] < self.shard[1]:
+            raise InputError(f"shard (i, n) needs 0 <= i < n, got {self.shard}")
+
+    @property
+    def sharded(self) -> bool:
+        """True when the run goes through shards and part files (not the streamed scores file)."""
+        return self.engine != "local" or self.shard is not None or self.fmt == "parquet"

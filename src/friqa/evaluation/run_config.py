@@ -28,7 +28,14 @@ from friqa.evaluation.options import RunOptions
 from friqa.evaluation.scores_file import SCORE_FORMATS
 from friqa.exceptions import InputError
 
-__all__ = ["CONFIG_NAME", "IDENTITY_KEYS", "RunPaths", "run_config", "open_run_dir", "write_config"]
+__all__ = [
+    "CONFIG_NAME",
+    "IDENTITY_KEYS",
+    "RunPaths",
+    "run_config",
+    "open_run_dir",
+    "write_config",
+]
 
 CONFIG_NAME = "run_config.json"
 
@@ -93,6 +100,7 @@ def run_config(
         "device": str(torch.device(options.device)),
         "dtype": str(options.dtype).replace("torch.", ""),
         "format": options.fmt,
+        "engine": options.engine,
         **run_environment(metrics, metric_options),
     }
 

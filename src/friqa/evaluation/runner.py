@@ -21,7 +21,6 @@ every row.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -33,9 +32,11 @@ import torch
 from friqa.evaluation.lock import RunLock
 from friqa.evaluation.manifest import Manifest
 from friqa.evaluation.options import RunOptions
+from friqa.evaluation.progress import progress_bar
 from friqa.evaluation.run_config import open_run_dir, run_config, write_config
 from friqa.evaluation.scores_file import ScoresWriter, read_scores, rewrite_scores
 from friqa.evaluation.scoring import GroupScorer, MetricTiming
+from friqa.evaluation.shards import merge_parts
 from friqa.exceptions import InputError
 from friqa.metrics.factory import build_metrics
 from friqa.metrics.registry import metric_info
@@ -80,7 +81,7 @@ class RunResult:
         return d
 
 
-def _checked_metrics(
+def checked_metrics(
     metrics: Sequence[str], options: RunOptions
 ) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """Registry names of ``metrics`` and their options; InputError for a bad combination."""
@@ -118,7 +119,11 @@ def score_manifest(
         A :class:`RunResult` with counts and timings.
     """
     opts = replace(options or RunOptions(), **settings)
-    names, per_metric = _checked_metrics(metrics, opts)
+    if opts.sharded:  # another engine, one shard of a job array, or Parquet
+        from friqa.evaluation.sharded import score_sharded
+
+        return score_sharded(manifest, metrics, out_dir, opts)
+    names, per_metric = checked_metrics(metrics, opts)
     with RunLock(out_dir):  # one run per folder (evaluation/lock.py)
         return _score_locked(manifest, names, per_metric, out_dir, opts)
 
@@ -134,7 +139,7 @@ def _score_locked(
     paths = open_run_dir(out_dir, config, overwrite=opts.overwrite)
     built = build_metrics(names, options=per_metric, device=opts.device, dtype=opts.dtype)
     write_config(paths, config)
-
+    merge_parts(paths.scores, manifest, names, discard=opts.overwrite)  # shards scored elsewhere
     existing = read_scores(paths.scores, repair=True) if paths.scores.exists() else []
     if opts.retry_failed and any(not r.ok for r in existing):
         existing = [r for r in existing if r.ok]
@@ -150,7 +155,7 @@ def _score_locked(
     start = time.perf_counter()
     with ScoresWriter(paths.scores) as writer:
         run = GroupScorer(manifest, built, opts, writer)
-        bar = _progress(len(pending), manifest.name, opts.progress)
+        bar = progress_bar(len(pending), manifest.name, opts.progress)
         try:
             with torch.no_grad():
                 for ref_path, row_ids in manifest.groups().items():
@@ -174,27 +179,4 @@ def _score_locked(
         seconds=seconds,
         pairs_per_second=(written / len(names)) / seconds if seconds > 0 and written else 0.0,
         timings=run.timings,
-    )
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-def _progress(total: int, name: str, progress: bool | None) -> Any:
-    if progress is False or total == 0:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc=f"scoring {name}" if name else "scoring",
-        unit="pair",
-        file=sys.stderr,
-        disable=None if progress is None else False,
-        dynamic_ncols=True,
     )

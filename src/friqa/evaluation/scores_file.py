@@ -1,4 +1,4 @@
-"""The per-image scores file of an evaluation run: ``scores.csv`` or ``scores.jsonl``.
+"""The per-image scores file of an evaluation run: ``scores.csv``, ``.jsonl`` or ``.parquet``.
 
 One line per (pair, metric), in long format, with the columns
 :data:`SCORE_FIELDS`: ``row`` (0-based position in the manifest), ``metric``,
@@ -23,7 +23,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -59,8 +59,9 @@ SCORE_FIELDS: tuple[str, ...] = (
     "reason",
 )
 
-#: Formats of the scores file (its extension).
-SCORE_FORMATS: tuple[str, ...] = ("csv", "jsonl")
+#: Formats of the scores file (its extension). Parquet (needs pyarrow) cannot be appended to:
+#: runs in that format write whole shards (:mod:`~friqa.evaluation.shards`).
+SCORE_FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,21 @@ class ScoreRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ScoreRecord:
+        """The record of one row of a JSON-lines or Parquet scores file."""
+        return cls(
+            row=int(d["row"]),
+            metric=str(d["metric"]),
+            dist=str(d["dist"]),
+            ref=str(d["ref"]),
+            distortion=str(d["distortion"]),
+            subjective=float(d["subjective"]),
+            score=float(d["score"]),
+            status=str(d["status"]),
+            reason=str(d.get("reason") or ""),
+        )
 
 
 def clean_reason(text: str) -> str:
@@ -124,18 +140,7 @@ def encode_records(records: Sequence[ScoreRecord], fmt: str) -> str:
 
 def _decode_line(line: str, fmt: str) -> ScoreRecord:
     if fmt == "jsonl":
-        d = json.loads(line)
-        return ScoreRecord(
-            row=int(d["row"]),
-            metric=str(d["metric"]),
-            dist=str(d["dist"]),
-            ref=str(d["ref"]),
-            distortion=str(d["distortion"]),
-            subjective=float(d["subjective"]),
-            score=float(d["score"]),
-            status=str(d["status"]),
-            reason=str(d.get("reason", "")),
-        )
+        return ScoreRecord.from_dict(json.loads(line))
     (values,) = list(csv.reader([line]))
     if len(values) != len(SCORE_FIELDS):
         raise ValueError(f"{len(values)} fields")
@@ -159,7 +164,8 @@ def scores_header(fmt: str) -> str:
 
 
 def _format_of(path: Path) -> str:
-    return "jsonl" if path.suffix.lower() == ".jsonl" else "csv"
+    suffix = path.suffix.lower()
+    return suffix[1:] if suffix in (".jsonl", ".parquet") else "csv"
 
 
 def read_scores(path: str | os.PathLike[str], *, repair: bool = False) -> list[ScoreRecord]:
@@ -178,6 +184,10 @@ def read_scores(path: str | os.PathLike[str], *, repair: bool = False) -> list[S
     fmt = _format_of(p)
     if not p.is_file():
         raise FileNotFoundError(f"scores file '{p}' does not exist")
+    if fmt == "parquet":
+        from friqa.io.tables import read_table  # friqa.io imports torch
+
+        return _first_of_each(ScoreRecord.from_dict(d) for d in read_table(p))
     data = p.read_bytes()
     complete = data[: data.rfind(b"\n") + 1] if not data.endswith(b"\n") else data
     if repair and len(complete) != len(data):
@@ -193,33 +203,45 @@ def read_scores(path: str | os.PathLike[str], *, repair: bool = False) -> list[S
                 "it was not written by friqa evaluate"
             )
         lines = lines[1:]
-    out: list[ScoreRecord] = []
-    seen: set[tuple[int, str]] = set()
+    records: list[ScoreRecord] = []
     for k, line in enumerate(lines):
         if not line.strip():
             continue
         try:
-            rec = _decode_line(line, fmt)
+            records.append(_decode_line(line, fmt))
         except (ValueError, KeyError, json.JSONDecodeError) as exc:
             raise InputError(f"'{p}', line {k + 2}: malformed record ({exc})") from None
-        key = (rec.row, rec.metric)
-        if key not in seen:
-            seen.add(key)
-            out.append(rec)
-    n_lines = sum(1 for line in lines if line.strip())
-    if repair and n_lines != len(out):
+    out = _first_of_each(records)
+    if repair and len(records) != len(out):
         rewrite_scores(p, out)
         logger.warning(
             "%s: removed %d duplicate (row, metric) result(s), kept the first of each",
             p,
-            n_lines - len(out),
+            len(records) - len(out),
         )
+    return out
+
+
+def _first_of_each(records: Iterable[ScoreRecord]) -> list[ScoreRecord]:
+    """``records`` without repeated (row, metric) keys, keeping the first occurrence."""
+    out: list[ScoreRecord] = []
+    seen: set[tuple[int, str]] = set()
+    for rec in records:
+        key = (rec.row, rec.metric)
+        if key not in seen:
+            seen.add(key)
+            out.append(rec)
     return out
 
 
 def rewrite_scores(path: Path, records: Sequence[ScoreRecord]) -> None:
     """Replace the scores file at ``path`` by ``records`` (atomically, via a temporary file)."""
     fmt = _format_of(path)
+    if fmt == "parquet":
+        from friqa.io.tables import write_table
+
+        write_table([r.as_dict() for r in records], path, columns=SCORE_FIELDS)
+        return
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(scores_header(fmt) + encode_records(records, fmt), encoding="utf-8")
     os.replace(tmp, path)
@@ -234,6 +256,8 @@ class ScoresWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.fmt = _format_of(path)
+        if self.fmt == "parquet":
+            raise InputError(f"'{path}': a Parquet file is written whole, not appended to")
         new_file = not path.exists() or path.stat().st_size == 0
         self._fh = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
         if new_file:

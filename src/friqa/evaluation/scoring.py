@@ -13,7 +13,8 @@ Distorted images of one batch are stacked by size; images whose size differs
 from the others form their own sub-batch. When a sub-batch raises, its images
 are retried one by one so that one bad image cannot fail its neighbours.
 
-Records are written through a :class:`~friqa.evaluation.scores_file.ScoresWriter`
+Records are written through a :class:`RecordSink` (a
+:class:`~friqa.evaluation.scores_file.ScoresWriter`, or a shard's record list)
 and counted; metric errors become ``status=failed`` records with the reason, except
 :class:`~friqa.exceptions.WeightsError`, which stops the run.
 """
@@ -25,17 +26,24 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from friqa.evaluation.manifest import Manifest
 from friqa.evaluation.options import ImageLoader, RunOptions
-from friqa.evaluation.scores_file import ScoreRecord, ScoresWriter, clean_reason
+from friqa.evaluation.scores_file import ScoreRecord, clean_reason
 from friqa.exceptions import FriqaError, WeightsError
 from friqa.metrics.base import EncodedRef, Metric
 
-__all__ = ["MetricTiming", "GroupScorer"]
+__all__ = ["MetricTiming", "RecordSink", "GroupScorer"]
+
+
+class RecordSink(Protocol):
+    """Where :class:`GroupScorer` sends records: a scores file or a shard's record list."""
+
+    def write(self, records: Sequence[ScoreRecord]) -> None: ...
 
 
 @dataclass
@@ -74,7 +82,7 @@ class GroupScorer:
         manifest: Manifest,
         metrics: Mapping[str, Metric],
         options: RunOptions,
-        writer: ScoresWriter,
+        writer: RecordSink,
     ) -> None:
         self.manifest = manifest
         self.metrics = metrics
