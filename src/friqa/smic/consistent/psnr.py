@@ -8,6 +8,7 @@ import os
 from friqa.metrics.base import MetricInfo
 from friqa.metrics.psnr import PSNR, psnr_from_mse
 from friqa.metrics.registry import register_metric
+from friqa.ops.color import YChannel
 from friqa.smic.consistent.wrapper import CONSISTENT_REFERENCE, AttentionScale, SMICWrapper
 
 __all__ = ["PSNRPlusSMIC", "PSNR_PLUS_SMIC_INFO"]
@@ -32,7 +33,9 @@ class PSNRPlusSMIC(SMICWrapper):
     The map is PSNR's own (squared error averaged over channels, full size, no 7x7
     window); identical images give ``+inf`` as PSNR does. Compare ``"psnr_smic"``, the
     reference's variant (7x7 local MSE, resized images, ``1e-10`` offset).
-    Differentiable with respect to ``dist`` (attention constant).
+    Differentiable with respect to ``dist`` (attention constant). ``y_channel`` is
+    PSNR's super-resolution option (the attention still sees the RGB images); for
+    ``crop_border``, crop the images before scoring so that attention and map align.
     """
 
     info = PSNR_PLUS_SMIC_INFO
@@ -44,10 +47,11 @@ class PSNRPlusSMIC(SMICWrapper):
         data_range: float = 1.0,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        y_channel: YChannel = False,
     ) -> None:
         dr = float(data_range)
         super().__init__(
-            PSNR(data_range),
+            PSNR(data_range, y_channel=y_channel),
             weights=weights,
             stride=stride,
             attention_scale=attention_scale,
