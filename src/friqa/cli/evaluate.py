@@ -100,6 +100,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
     p.add_argument("--no-plots", action="store_true", help="skip the scatter plots")
     p.add_argument(
+        "--maps",
+        type=int,
+        default=0,
+        metavar="K",
+        help="report.html: the K pairs per metric that disagree most with the subjective "
+        "scores, with SMIC attention panels (0)",
+    )
+    p.add_argument("--latex-ci", action="store_true", help="confidence intervals in table.tex")
+    p.add_argument(
         "--no-compare", action="store_true", help="skip the metric-vs-metric significance tests"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -125,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"give one --name per --manifest ({len(manifests)}), got {len(names)}")
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.maps < 0:
+        raise InputError(f"--maps must be >= 0, got {args.maps}")
     if args.bootstrap < 0:
         raise InputError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     datasets = []
@@ -155,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         compare=not args.no_compare,
         plots=not args.no_plots,
+        maps=args.maps,
+        latex_ci=args.latex_ci,
         **scale,
     )
     if args.shard:
@@ -177,4 +190,6 @@ def run(args: argparse.Namespace) -> int:
                 + f"; per-image results: {r.scores_path}\n"
             )
         sys.stdout.write(f"report: {result.files['report']}\nsummary: {result.files['summary']}\n")
+        if "html" in result.files:
+            sys.stdout.write(f"html: {result.files['html']}\nlatex: {result.files['latex']}\n")
     return evaluation_status(result)

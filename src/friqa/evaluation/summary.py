@@ -62,6 +62,7 @@ class MetricSummary:
         stats: the correlations, or None with fewer than 3 usable images.
         per_distortion: the correlations within each distortion type.
         scores, subjective, distortions: the data used (for plots).
+        rows: the manifest rows of ``scores`` (for galleries of individual pairs).
     """
 
     metric: str
@@ -76,6 +77,7 @@ class MetricSummary:
     scores: np.ndarray = field(repr=False)
     subjective: np.ndarray = field(repr=False)
     distortions: list[str] = field(repr=False)
+    rows: list[int] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +240,7 @@ def summarize(
             scores=x,
             subjective=y,
             distortions=groups,
+            rows=rows,
         )
     comparisons: list[Comparison] = []
     if compare:

@@ -124,7 +124,12 @@ def write_table(
             if fmt == "csv":
                 text = _csv_text(rows, cols)
             elif fmt == "json":
-                text = json.dumps([json_safe({c: r.get(c) for c in cols}) for r in rows]) + "\n"
+                text = (
+                    json.dumps(
+                        [json_safe({c: r.get(c) for c in cols}) for r in rows], ensure_ascii=False
+                    )
+                    + "\n"
+                )
             else:
                 text = "".join(
                     json.dumps(json_safe({c: r.get(c) for c in cols}), ensure_ascii=False) + "\n"

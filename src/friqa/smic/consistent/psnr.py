@@ -7,10 +7,11 @@ import os
 
 from torch import Tensor
 
-from friqa.metrics.base import Metric
 from friqa.metrics.psnr import PSNR, psnr_from_mse
 from friqa.metrics.registry import register_metric
-from friqa.smic.consistent.variant import SMICVariant, consistent_info
+from friqa.ops.color import YChannel
+from friqa.smic.consistent.variant import consistent_info
+from friqa.smic.consistent.wrapper import AttentionScale, SMICWrapper
 
 __all__ = ["PSNRPlusSMIC", "PSNR_PLUS_SMIC_INFO"]
 
@@ -24,20 +25,37 @@ PSNR_PLUS_SMIC_INFO = consistent_info(
 
 
 @register_metric(PSNR_PLUS_SMIC_INFO)
-class PSNRPlusSMIC(SMICVariant):
+class PSNRPlusSMIC(SMICWrapper):
     """PSNR of the SMIC-weighted squared error, ``10 log10(L^2 / mean(att * e^2))``; higher better.
 
     The map is PSNR's own (squared error averaged over channels, full size, no 7x7
     window); identical images give ``+inf`` as PSNR does. Compare ``"psnr_smic"``, the
     reference's variant (7x7 local MSE, resized images, ``1e-10`` offset).
-    Differentiable with respect to ``dist`` (attention constant).
+    Differentiable with respect to ``dist`` (attention constant). ``y_channel`` is
+    PSNR's super-resolution option (the attention still sees the RGB images); for
+    ``crop_border``, crop the images before scoring so that attention and map align.
     """
 
     info = PSNR_PLUS_SMIC_INFO
 
-    @classmethod
-    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
-        return PSNR(data_range)
+    def __init__(
+        self,
+        weights: str | os.PathLike[str] | None = None,
+        *,
+        data_range: float = 1.0,
+        patch_size: int = 7,
+        stride: int = 7,
+        attention_scale: AttentionScale = "smic",
+        y_channel: YChannel = False,
+    ) -> None:
+        super().__init__(
+            PSNR(data_range, y_channel=y_channel),
+            weights=weights,
+            patch_size=patch_size,
+            stride=stride,
+            attention_scale=attention_scale,
+            info=PSNR_PLUS_SMIC_INFO,
+        )
 
     def reduce_score(self, pooled: Tensor) -> Tensor:
         return psnr_from_mse(pooled, self.data_range)

@@ -8,6 +8,7 @@ from torch import Tensor
 
 from friqa.metrics.registry import register_metric
 from friqa.metrics.ssim import SSIM
+from friqa.ops.color import YChannel
 from friqa.smic.consistent.variant import consistent_info
 from friqa.smic.consistent.wrapper import AttentionScale, SMICWrapper
 
@@ -35,7 +36,8 @@ class SSIMPlusSMIC(SMICWrapper):
     ``ssim_index.m`` map of ``"ssim"`` (luminance, 11x11 Gaussian). Compare
     ``"ssim_smic"``, the reference's variant (per-channel 7-tap SSIM, resized images,
     a weighted dissimilarity). ``quantize=False`` makes it differentiable (as for
-    ``"ssim"``).
+    ``"ssim"``). ``y_channel`` is SSIM's super-resolution option (the attention
+    still sees the RGB images); for ``crop_border``, crop the images before scoring.
     """
 
     info = SSIM_PLUS_SMIC_INFO
@@ -50,9 +52,10 @@ class SSIMPlusSMIC(SMICWrapper):
         patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        y_channel: YChannel = False,
     ) -> None:
         super().__init__(
-            SSIM(data_range, quantize=quantize),
+            SSIM(data_range, quantize=quantize, y_channel=y_channel),
             weights=weights,
             patch_size=patch_size,
             stride=stride,
