@@ -17,12 +17,19 @@ second output, deep supervision, gradient accumulation over outputs) reuses it.
 The cache holds one reference and a strong reference to its tensor, so the
 identity cannot be recycled by a new batch allocated at the same address;
 :meth:`Loss.clear_reference_cache` drops it.
+
+Precision: under ``torch.autocast`` with bfloat16 a loss runs as autocast says.
+Under float16 autocast it runs in float32 (autocast off, float16 inputs cast up):
+VGG16 features, their squared norms and Gram sums exceed float16's largest value
+(65504), which made every VGG-based loss and MS-SSIM return NaN values or
+gradients on CPU; float32 costs time but no correctness.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -82,6 +89,21 @@ def _autocast_state(device: torch.device) -> tuple[bool, torch.dtype]:
     return torch.is_autocast_enabled(kind), torch.get_autocast_dtype(kind)
 
 
+@contextlib.contextmanager
+def _no_float16_autocast(device: torch.device) -> Iterator[bool]:
+    """Autocast off when it is on with float16 (see the module docstring); yields whether."""
+    enabled, dtype = _autocast_state(device)
+    if enabled and dtype == torch.float16:
+        with torch.autocast(device.type, enabled=False):
+            yield True
+    else:
+        yield False
+
+
+def _float32(x: Tensor, cast: bool) -> Tensor:
+    return x.float() if cast and x.dtype == torch.float16 else x
+
+
 class Loss(nn.Module):
     """Base class of friqa losses: ``loss(ref, dist)``, lower is better.
 
@@ -110,7 +132,9 @@ class Loss(nn.Module):
 
     def per_image(self, ref: Tensor, dist: Tensor) -> Tensor:
         """Weighted per-image losses ``(N,)``; gradients reach ``dist`` only."""
-        values = self._loss(self.encoded_reference(ref), dist)
+        with _no_float16_autocast(dist.device) as cast:
+            encoded = self.encoded_reference(_float32(ref, cast))
+            values = self._loss(encoded, _float32(dist, cast))
         return values if self.weight == 1.0 else self.weight * values
 
     def encoded_reference(self, ref: Tensor) -> Any:
