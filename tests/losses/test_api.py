@@ -20,6 +20,7 @@ from friqa.losses import (
     create_loss,
     deepssim_lite_loss,
     list_losses,
+    loss_needs_weights,
 )
 from friqa.metrics import list_metrics, metric_info
 
@@ -93,15 +94,9 @@ def test_lower_is_better_for_every_loss(vgg_weights_path: Path) -> None:
     noise = torch.randn(ref.shape, generator=g)
     mild, strong = (ref + 0.02 * noise).clamp(0, 1), (ref + 0.2 * noise).clamp(0, 1)
     for name in list_losses():
-        opts = {"weights": vgg_weights_path} if _needs_weights(name) else {}
+        opts = {"weights": vgg_weights_path} if loss_needs_weights(name) else {}
         loss = create_loss(name, **opts)
         assert float(loss(ref, mild)) < float(loss(ref, strong)), name
-
-
-def _needs_weights(name: str) -> bool:
-    return name == "deepssim_lite" or (
-        name not in ("l1", "mse") and metric_info(name).needs_weights
-    )
 
 
 def test_reductions_and_weight() -> None:

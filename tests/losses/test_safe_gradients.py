@@ -18,8 +18,7 @@ import torch
 from torch import Tensor
 
 from friqa.exceptions import InputError
-from friqa.losses import Loss, create_loss, list_losses
-from friqa.metrics import metric_info
+from friqa.losses import Loss, create_loss, list_losses, loss_needs_weights
 
 #: Image sides tried in turn: the first a loss accepts is used (MS-SSIM needs 161 pixels).
 SIDES = (40, 168)
@@ -53,10 +52,7 @@ AUTOCAST = (None, torch.bfloat16, torch.float16)
 
 
 def _make(name: str, weights: Path) -> Loss:
-    needs = name == "deepssim_lite" or (
-        name not in ("l1", "mse") and metric_info(name).needs_weights
-    )
-    return create_loss(name, **({"weights": weights} if needs else {}))
+    return create_loss(name, **({"weights": weights} if loss_needs_weights(name) else {}))
 
 
 def _side(loss: Loss) -> int:

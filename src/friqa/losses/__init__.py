@@ -12,13 +12,14 @@ from friqa.losses.deepssim_lite import (
     deepssim_lite_loss,
     deepssim_lite_similarity,
 )
-from friqa.losses.factory import create_loss, list_losses
+from friqa.losses.factory import create_loss, list_losses, loss_needs_weights
 from friqa.losses.metric_loss import MetricLoss
 from friqa.losses.pixel import PixelLoss
 
 __all__ = [
     "create_loss",
     "list_losses",
+    "loss_needs_weights",
     "Loss",
     "CompositeLoss",
     "MetricLoss",

@@ -18,7 +18,7 @@ from friqa.losses.pixel import PIXEL_LOSSES, PixelLoss
 from friqa.metrics.base import Metric
 from friqa.metrics.registry import create_metric, list_metrics, metric_info
 
-__all__ = ["create_loss", "list_losses"]
+__all__ = ["create_loss", "list_losses", "loss_needs_weights"]
 
 #: Losses that are not registered metrics.
 OWN_LOSSES = (*PIXEL_LOSSES, "deepssim_lite")
@@ -32,6 +32,19 @@ def list_losses() -> list[str]:
     """
     metrics = [n for n in list_metrics() if metric_info(n).differentiable]
     return [*OWN_LOSSES, *metrics]
+
+
+def loss_needs_weights(name: str) -> bool:
+    """Whether the loss ``name`` runs the VGG16 backbone (and so takes ``weights=``).
+
+    Example:
+        >>> loss_needs_weights("lpips"), loss_needs_weights("l1")
+        (True, False)
+    """
+    key = name.lower()
+    if key in OWN_LOSSES:
+        return key == "deepssim_lite"
+    return metric_info(key).needs_weights
 
 
 def create_loss(
