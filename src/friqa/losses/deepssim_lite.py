@@ -22,8 +22,9 @@ uses a single block, which is cheaper and smoother to optimise.
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from friqa.exceptions import InputError
 from friqa.functional.deepssim import (
@@ -32,17 +33,20 @@ from friqa.functional.deepssim import (
     block_structure,
     deepssim_gram,
 )
+from friqa.losses.base import Loss, check_reduction, reduce
 from friqa.validation import check_batch
 
-__all__ = ["DeepSSIMLiteLoss", "deepssim_lite_loss", "deepssim_lite_similarity"]
+__all__ = ["DeepSSIMLite", "DeepSSIMLiteLoss", "deepssim_lite_loss", "deepssim_lite_similarity"]
 
-_REDUCTIONS = ("mean", "sum", "none")
+
+def _check_one(x: Tensor, name: str) -> Tensor:
+    # No range check: an image being optimised may step slightly outside [0, 1].
+    return check_batch(x, name, data_range=None, min_size=DEEPSSIM_MIN_SIZE)
 
 
 def _check_inputs(ref: Tensor, dist: Tensor) -> None:
-    # No range check: an image being optimised may step slightly outside [0, 1].
-    check_batch(ref, "ref", data_range=None, min_size=DEEPSSIM_MIN_SIZE)
-    check_batch(dist, "dist", data_range=None, min_size=DEEPSSIM_MIN_SIZE)
+    _check_one(ref, "ref")
+    _check_one(dist, "dist")
     if ref.shape[0] != dist.shape[0]:
         raise InputError(
             f"ref and dist must have the same batch size, got {ref.shape[0]} and {dist.shape[0]}"
@@ -63,8 +67,12 @@ def deepssim_lite_similarity(
     _check_inputs(ref, dist)
     gx = deepssim_gram(ref, weights=weights, normalize=True)
     gy = deepssim_gram(dist, weights=weights, normalize=True)
+    return _lite_structure(gx, gy)
+
+
+def _lite_structure(gram_ref: Tensor, gram_dist: Tensor) -> Tensor:
     # one block: the structure term over all entries of the two matrices
-    return block_structure(gx, gy, block=gx.shape[-1], c=DEEPSSIM_C).reshape(-1)
+    return block_structure(gram_ref, gram_dist, block=gram_ref.shape[-1], c=DEEPSSIM_C).reshape(-1)
 
 
 def deepssim_lite_loss(
@@ -90,17 +98,48 @@ def deepssim_lite_loss(
         >>> x = torch.rand(2, 3, 64, 64, requires_grad=True)  # doctest: +SKIP
         >>> deepssim_lite_loss(torch.rand(2, 3, 64, 64), x).backward()  # doctest: +SKIP
     """
-    if reduction not in _REDUCTIONS:
-        raise InputError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    loss = 1 - deepssim_lite_similarity(ref, dist, weights=weights)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    check_reduction(reduction)
+    return reduce(1 - deepssim_lite_similarity(ref, dist, weights=weights), reduction)
 
 
-class DeepSSIMLiteLoss(nn.Module):
+class DeepSSIMLite(Loss):
+    """``(N, 3, H, W)`` RGB in about [0, 1] (not range-checked), ``ref`` first: DeepSSIM-Lite
+    ``1 - S`` in the :class:`~friqa.losses.base.Loss` API (``create_loss("deepssim_lite")``).
+
+    ``dist`` may have another size than ``ref``. The reference's Gram matrices are
+    computed once per reference tensor, without gradient (see :mod:`friqa.losses.base`);
+    gradients reach ``dist`` only. Values equal :func:`deepssim_lite_loss`.
+
+    Args:
+        weights: VGG16 weights file (see :func:`friqa.backbone.get_vgg16`).
+        reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
+        weight: factor applied to every per-image value.
+    """
+
+    label = "deepssim_lite"
+
+    def __init__(
+        self,
+        weights: str | os.PathLike[str] | None = None,
+        reduction: str = "mean",
+        weight: float = 1.0,
+    ) -> None:
+        super().__init__(reduction=reduction, weight=weight)
+        self.weights = weights
+
+    def _encode_ref(self, ref: Tensor) -> tuple[Tensor, Tensor]:
+        return ref, deepssim_gram(_check_one(ref, "ref"), weights=self.weights, normalize=True)
+
+    def _loss(self, ref: Any, dist: Tensor) -> Tensor:
+        image, gram = ref
+        _check_inputs(image, dist)
+        return 1 - _lite_structure(gram, deepssim_gram(dist, weights=self.weights, normalize=True))
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, weight={self.weight:g}"
+
+
+class DeepSSIMLiteLoss(DeepSSIMLite):
     """DeepSSIM-Lite as a loss module, called like the torch losses: ``loss(output, target)``.
 
     ``output`` is the image being optimised (friqa's ``dist``) and ``target`` the
@@ -111,27 +150,20 @@ class DeepSSIMLiteLoss(nn.Module):
     Args:
         weights: VGG16 weights file (see :func:`friqa.backbone.get_vgg16`).
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
+        weight: factor applied to every per-image value.
 
     The backbone is the shared frozen VGG16 for the input's device and dtype; the
-    module stores no copy of it and has no trainable parameters.
+    module stores no copy of it and has no trainable parameters. Calling it runs
+    :func:`deepssim_lite_loss` (gradients to both inputs, as before the loss API);
+    in a sum of losses (``PixelLoss("l1") + DeepSSIMLiteLoss()``) it is a
+    :class:`DeepSSIMLite` term, called ``(ref, dist)`` with the reference cached.
 
     Example:
         >>> criterion = DeepSSIMLiteLoss()  # doctest: +SKIP
         >>> criterion(net(lr_image), hr_image).backward()  # doctest: +SKIP
     """
 
-    def __init__(
-        self, weights: str | os.PathLike[str] | None = None, reduction: str = "mean"
-    ) -> None:
-        super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise InputError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-        self.weights = weights
-        self.reduction = reduction
-
     def forward(self, output: Tensor, target: Tensor) -> Tensor:
         """The loss of ``output`` (image being optimised) against ``target`` (reference)."""
-        return deepssim_lite_loss(target, output, weights=self.weights, reduction=self.reduction)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
+        loss = deepssim_lite_loss(target, output, weights=self.weights, reduction=self.reduction)
+        return loss if self.weight == 1.0 else self.weight * loss
