@@ -120,7 +120,7 @@ def test_options_help_families_and_batch_size_resume(
     doc = create_metric.__doc__ or ""
     assert "Example:" in doc and "--metric-option" in doc
     for name in list_metrics():
-        if not name.startswith("test_"):
+        if not name.lstrip("_").startswith("test"):  # metrics registered by the tests
             assert f"``{name}``" in doc, name
     small = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(0))
     dist = (small + 0.05).clamp(0, 1)
