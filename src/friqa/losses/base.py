@@ -21,8 +21,9 @@ identity cannot be recycled by a new batch allocated at the same address;
 Precision: under ``torch.autocast`` with bfloat16 a loss runs as autocast says.
 Under float16 autocast it runs in float32 (autocast off, float16 inputs cast up):
 VGG16 features, their squared norms and Gram sums exceed float16's largest value
-(65504), which made every VGG-based loss and MS-SSIM return NaN values or
-gradients on CPU; float32 costs time but no correctness.
+(65504), which gave NaN values or gradients for most VGG-based losses (DISTS,
+DeepWSD, DeepSSIM(-Lite), the SMIC variants) and for MS-SSIM on CPU; float32
+costs time but no correctness.
 """
 
 from __future__ import annotations
