@@ -16,7 +16,7 @@ What it does:
 2. Degradation: the low-resolution input is the high-resolution image shrunk by
    2 with antialiased bicubic interpolation (torch ``interpolate``).
 3. Network (:class:`SmallSR`): bicubic x2 upsampling plus a residual predicted by
-   four 3x3 convolutions (32 channels) and a pixel shuffle: ~30 k parameters,
+   four 3x3 convolutions (32 channels) and a pixel shuffle: 23 k parameters,
    so it starts as bicubic upsampling.
 4. Training: ``--steps`` Adam steps (lr 1e-3) on batches of ``--batch`` random
    ``--patch`` x ``--patch`` high-resolution patches, once per loss: L1,

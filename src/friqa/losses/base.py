@@ -21,8 +21,9 @@ identity cannot be recycled by a new batch allocated at the same address;
 Precision: under ``torch.autocast`` with bfloat16 a loss runs as autocast says.
 Under float16 autocast it runs in float32 (autocast off, float16 inputs cast up):
 VGG16 features, their squared norms and Gram sums exceed float16's largest value
-(65504), which made every VGG-based loss and MS-SSIM return NaN values or
-gradients on CPU; float32 costs time but no correctness.
+(65504), which gave NaN values or gradients for most VGG-based losses (DISTS,
+DeepWSD, DeepSSIM(-Lite), the SMIC variants) and for MS-SSIM on CPU; float32
+costs time but no correctness.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _float32(x: Tensor, cast: bool) -> Tensor:
 
 
 class Loss(nn.Module):
-    """Base class of friqa losses: ``loss(ref, dist)``, lower is better.
+    """``(N, 3, H, W)`` in [0, 1], ``ref`` first: base class of friqa losses, lower is better.
 
     Subclasses implement :meth:`_encode_ref` (work on the reference alone, run
     without gradient and cached) and :meth:`_loss` (unweighted per-image values
@@ -132,6 +133,10 @@ class Loss(nn.Module):
 
     def per_image(self, ref: Tensor, dist: Tensor) -> Tensor:
         """Weighted per-image losses ``(N,)``; gradients reach ``dist`` only."""
+        if not isinstance(dist, Tensor):
+            raise InputError(
+                f"dist: expected a torch.Tensor of shape (N, 3, H, W), got {type(dist)}"
+            )
         with _no_float16_autocast(dist.device) as cast:
             encoded = self.encoded_reference(_float32(ref, cast))
             values = self._loss(encoded, _float32(dist, cast))
@@ -191,7 +196,7 @@ class Loss(nn.Module):
 
 
 class CompositeLoss(Loss):
-    """A weighted sum of losses, made by ``+`` and ``*`` (``l1 + 0.1 * lpips``).
+    """``(N, 3, H, W)`` in [0, 1], ``ref`` first: a weighted sum of losses (``l1 + 0.1 * lpips``).
 
     Its per-image value is ``sum(coefficient * term.per_image(ref, dist))``; each
     term keeps its own weight and reference cache. The terms must share one
