@@ -59,6 +59,7 @@ import torch
 from torch import Tensor
 
 from friqa.exceptions import InputError
+from friqa.mic.native import NativeKernel, kernel
 from friqa.mic.workers import run_chunks
 from friqa.mic.workspace import Workspace, release_workspace, thread_workspace
 
@@ -175,6 +176,9 @@ class _Plan:
     merge_from: int = field(init=False)
     merge_need: Tensor = field(init=False)
     _codes: dict[int, Tensor | None] = field(init=False, default_factory=dict)
+    native_grids: Tensor = field(init=False)
+    log_q: Tensor = field(init=False)
+    log_l: Tensor = field(init=False)
     _weights: Tensor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -191,6 +195,12 @@ class _Plan:
         self._weights = ((n + 1) ** torch.arange(rows, device=dev)).to(torch.int32)
         for r, _m, _k in self.grids:  # built here, not lazily by concurrent worker threads
             self.code_table(r)
+        if dev.type == "cpu":  # the compiled kernel's view of the same grids and tables
+            self.native_grids = torch.tensor(self.grids, dtype=torch.int32).T.contiguous()
+            widest = max([max(r, m) for r, m, _k in self.grids] + [2])
+            self.log_q = torch.log(torch.arange(widest + 1, dtype=torch.float64))
+            logs = [math.log(max(v, 1)) for v in range(widest + 1)]
+            self.log_l = torch.tensor(logs, dtype=torch.float64)
 
     def _need_tables(self, ks: list[int]) -> Tensor:
         """``need[g, cur, i0] = 2 i0 + ceil(2 (n - i0) / (k_g - cur))``, padded with ``2n + 1``.
@@ -801,6 +811,7 @@ def mic(
     alpha: float = 0.6,
     c: float = 15.0,
     chunk_size: int | None = None,
+    backend: str = "auto",
 ) -> Tensor:
     """Maximal information coefficient of every pair ``(x[..., :], y[..., :])``, exactly.
 
@@ -826,6 +837,11 @@ def mic(
             changes a bit of the result. ``None`` picks cache-sized chunks on CPU
             (about 4,000 pairs at ``n = 49``) and chunks as large as the scratch
             budget allows on a GPU, within ``DEFAULT_MEMORY_BUDGET`` bytes in all.
+        backend: ``"auto"`` (default): on CPU the compiled kernel of
+            :mod:`friqa.mic.native` when a C compiler could build it, else the torch
+            path; ``"torch"``: always the torch path; ``"native"``: the kernel
+            (CPU tensors only), an error where it cannot be built. Both give the
+            estimator's value to round-off.
 
     Threads: with ``torch.get_num_threads() > 1`` on CPU, a batch of more than a
     few hundred pairs is cut into chunks that the engine's worker threads run
@@ -857,6 +873,7 @@ def mic(
         [1.0, 0.0, 0.4174]
     """
     xt, yt = _validate(x, y, alpha, c, chunk_size)
+    native = _native_kernel(backend, xt.device)
     common = torch.promote_types(xt.dtype, yt.dtype)  # converting keeps order and ties
     batch_shape = xt.shape[:-1]
     n = xt.shape[-1]
@@ -869,7 +886,10 @@ def mic(
         return out.reshape(batch_shape)
     cpu = xt.device.type == "cpu"
     threads = torch.get_num_threads() if cpu else 1
-    step = chunk_size or _auto_chunk(total, n, plan, threads, cpu)
+    if native is not None:
+        step = chunk_size or _native_chunk(total, threads)
+    else:
+        step = chunk_size or _auto_chunk(total, n, plan, threads, cpu)
     count = -(-total // step)
     workers = min(threads, count)
     keep = DEFAULT_MEMORY_BUDGET // workers
@@ -878,7 +898,10 @@ def mic(
         lo, hi = index * step, min((index + 1) * step, total)
         ws = thread_workspace(xt.device)
         with torch.no_grad():
-            out[lo:hi] = _mic_chunk(xf[lo:hi].to(common), yf[lo:hi].to(common), plan, ws)
+            if native is not None:
+                _native_chunk_into(native, xf[lo:hi], yf[lo:hi], common, plan, ws, out[lo:hi])
+            else:
+                out[lo:hi] = _mic_chunk(xf[lo:hi].to(common), yf[lo:hi].to(common), plan, ws)
         release_workspace(ws, keep)
 
     if workers > 1:
@@ -889,6 +912,72 @@ def mic(
     # the estimator can round a perfect score to 1 + 2e-16; keep the documented range
     out.clamp_(max=1.0)
     return out.reshape(batch_shape)
+
+
+def _native_kernel(backend: str, device: torch.device) -> NativeKernel | None:
+    """The compiled kernel when ``backend`` asks for it (or allows it) on a CPU tensor."""
+    if backend not in ("auto", "native", "torch"):
+        raise InputError(f"backend must be 'auto', 'native' or 'torch', got {backend!r}")
+    if backend == "torch" or device.type != "cpu":
+        if backend == "native":
+            raise InputError(f"backend='native' runs on CPU tensors only, got {device}")
+        return None
+    found = kernel()
+    if found is None and backend == "native":
+        raise InputError(
+            "backend='native' needs a C compiler (cc, gcc or clang on the PATH, or $CC) and "
+            "FRIQA_MIC_NATIVE not 0; use backend='auto' to fall back to the torch path"
+        )
+    return found
+
+
+def _native_chunk_into(
+    native: NativeKernel,
+    x: Tensor,
+    y: Tensor,
+    common: torch.dtype,
+    plan: _Plan,
+    ws: Workspace,
+    out: Tensor,
+) -> None:
+    """MIC of the pairs of a chunk by the compiled kernel, written into ``out`` (float64)."""
+    dtype = torch.float64 if common == torch.float64 else torch.float32
+    xc, yc = x.to(dtype).contiguous(), y.to(dtype).contiguous()
+    grids = plan.native_grids
+    n = x.shape[1]
+    size = native.scratch_bytes(n, int(grids[0].max()))
+    scratch = ws("native_scratch", (size,), torch.uint8)
+    native.batch(
+        xc.data_ptr(),
+        yc.data_ptr(),
+        int(dtype == torch.float64),
+        xc.shape[0],
+        n,
+        grids.shape[1],
+        grids[0].data_ptr(),
+        grids[1].data_ptr(),
+        grids[2].data_ptr(),
+        plan.xlogx.data_ptr(),
+        plan.log_q.data_ptr(),
+        plan.log_l.data_ptr(),
+        out.data_ptr(),
+        scratch.data_ptr(),
+    )
+
+
+#: Pairs per chunk of the compiled kernel: large enough that the call overhead
+#: vanishes, small enough that the workers share a call's pairs evenly.
+_NATIVE_CHUNK = 4096
+#: Fewest pairs in a chunk handed to a worker thread by the compiled kernel.
+_NATIVE_MIN_CHUNK = 128
+
+
+def _native_chunk(total: int, threads: int) -> int:
+    """Pairs per chunk for the compiled kernel: about four chunks per worker thread."""
+    step = min(_NATIVE_CHUNK, max(total, 1))
+    if threads > 1 and total >= 2 * _NATIVE_MIN_CHUNK:
+        step = min(step, max(_NATIVE_MIN_CHUNK, -(-total // (4 * threads))))
+    return -(-total // -(-total // step))
 
 
 #: Points (pairs x n) in a chunk, plus as many again for every grid with a loop (column

@@ -1,0 +1,316 @@
+/* friqa: exact MIC, one pair at a time, in plain C (optional CPU kernel).
+ *
+ * The same numbers as the torch engine (friqa/mic/engine.py) and the scalar
+ * reference (friqa/mic/reference.py): the "approximate" MIC of Reshef et al.,
+ * Science 334 (2011), supplementary Algorithms 2-3 (EquipartitionYAxis,
+ * GetClumpsPartition, GetSuperclumpsPartition, OptimizeXAxis), as the MINE
+ * estimator of Albanese et al., Bioinformatics 29 (2013) computes it. Written
+ * for friqa from the reference module; compiled on first use by
+ * friqa/mic/native.py and called through ctypes (no Python API, no libm: the
+ * logarithms come in as tables computed by the caller, so that every score is
+ * formed from the same float64 numbers, in the same order, as in the engine).
+ *
+ * Per pair: both variables are sorted once; for every grid both are
+ * equipartitioned into r rows; each direction (columns = one variable, rows =
+ * the other's equipartition) forms clumps along the column variable, merges
+ * them into at most k_hat superclumps and runs the column dynamic programme
+ * (Reshef's Algorithm 2) over superclump boundaries for 2 .. m columns.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* scratch layout (per call, reused for every pair), all int32 unless stated:
+ *   double val[2][n], double sv[2][n]   values and sorted values
+ *   double dtmp[n]                       merge-sort buffer
+ *   ord[2][n], itmp[n]                   sorted point order, merge-sort buffer
+ *   run_end[2][n]                        end of the tie run starting at a position
+ *   row_of[2][n]                         row of each point in the current grid
+ *   rows_by[n]                           rows along the column-sorted order
+ *   csize[n], cgroup[n]                  clump sizes and their superclump
+ *   cnt[(n+1) * max_r], pre[(n+1) * max_r]   counts per clump x row, prefix counts
+ *   double f[2][n+1]                     dynamic programme rows
+ */
+size_t friqa_mic_scratch_bytes(int n, int max_r)
+{
+    size_t n1 = (size_t)n + 1;
+    return sizeof(double) * (5 * (size_t)n + 2 * n1) +
+           sizeof(int32_t) * (10 * (size_t)n + 2 * n1 * (size_t)max_r) + 64;
+}
+
+/* sort positions 0..n-1 by value: sv gets the sorted values, ord the points */
+static void sort_values(const double *v, int n, double *sv, int32_t *ord, double *dtmp,
+                        int32_t *itmp)
+{
+    for (int i = 0; i < n; i++) {
+        sv[i] = v[i];
+        ord[i] = i;
+    }
+    int width = 16;
+    /* insertion sort of blocks of 16, then bottom-up merges */
+    for (int lo = 0; lo < n; lo += width) {
+        int hi = lo + width < n ? lo + width : n;
+        for (int i = lo + 1; i < hi; i++) {
+            double key = sv[i];
+            int32_t k = ord[i];
+            int j = i - 1;
+            while (j >= lo && sv[j] > key) {
+                sv[j + 1] = sv[j];
+                ord[j + 1] = ord[j];
+                j--;
+            }
+            sv[j + 1] = key;
+            ord[j + 1] = k;
+        }
+    }
+    for (; width < n; width *= 2) {
+        for (int lo = 0; lo + width < n; lo += 2 * width) {
+            int mid = lo + width;
+            int hi = lo + 2 * width < n ? lo + 2 * width : n;
+            if (!(sv[mid - 1] > sv[mid]))
+                continue; /* already in order */
+            int len = mid - lo;
+            memcpy(dtmp, sv + lo, sizeof(double) * len);
+            memcpy(itmp, ord + lo, sizeof(int32_t) * len);
+            int a = 0, b = mid, out = lo;
+            while (a < len && b < hi) {
+                if (sv[b] < dtmp[a]) {
+                    sv[out] = sv[b];
+                    ord[out++] = ord[b++];
+                } else {
+                    sv[out] = dtmp[a];
+                    ord[out++] = itmp[a++];
+                }
+            }
+            while (a < len) {
+                sv[out] = dtmp[a];
+                ord[out++] = itmp[a++];
+            }
+        }
+    }
+}
+
+/* run_end[i] for every run start i (and only there): one past the run's last position */
+static void tie_runs(const double *sv, int n, int32_t *run_end)
+{
+    int i = 0;
+    while (i < n) {
+        int e = i + 1;
+        while (e < n && sv[e] == sv[i])
+            e++;
+        run_end[i] = e;
+        i = e;
+    }
+}
+
+/* EquipartitionYAxis of the sorted runs into k rows, as the estimator walks it:
+ * the row of every point goes to row_of[ord[j]]; returns the rows made */
+static int equipartition_rows(const int32_t *run_end, const int32_t *ord, int n, int k,
+                              int32_t *row_of)
+{
+    int cur = 0, filled = 0, i = 0;
+    double target = (double)n / (double)k;
+    while (i < n) {
+        int e = run_end[i], s = e - i;
+        if (filled != 0) {
+            double grown = (double)(filled + s) - target, now = (double)filled - target;
+            if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
+                cur++;
+                filled = 0;
+                target = (double)(n - i) / (double)(k - cur);
+            }
+        }
+        for (int j = i; j < e; j++)
+            row_of[ord[j]] = cur;
+        filled += s;
+        i = e;
+    }
+    return cur + 1;
+}
+
+static double segment(const int32_t *pre, int q, int s, int t, const double *xlogx)
+{
+    const int32_t *a = pre + (size_t)s * q, *b = pre + (size_t)t * q;
+    double acc = 0.0;
+    int total = 0;
+    for (int r = 0; r < q; r++) {
+        int c = b[r] - a[r];
+        acc += xlogx[c];
+        total += c;
+    }
+    return acc - xlogx[total];
+}
+
+/* best normalised score of one direction and grid: columns from the column-sorted
+ * variable (runs run_u, order ord_u), rows row_w (q of them) */
+static double direction_score(int n, const int32_t *run_u,
+                              const int32_t *ord_u, const int32_t *row_w, int q, int m,
+                              int k_hat, const double *xlogx, const double *log_q,
+                              const double *log_l, int32_t *rows_by, int32_t *csize,
+                              int32_t *cgroup, int32_t *cnt, int32_t *pre, double *f0,
+                              double *f1)
+{
+    if (q < 2)
+        return 0.0;
+    for (int j = 0; j < n; j++)
+        rows_by[j] = row_w[ord_u[j]];
+    /* GetClumpsPartition: a tie run of the column variable spanning several rows
+     * is a clump of its own; otherwise a clump is a maximal stretch of one row */
+    int p = 0;
+    int label = -1; /* >= 0: a row; -2: a mixed tie run (never equal to the next) */
+    int i = 0;
+    while (i < n) {
+        int e = run_u[i];
+        int mixed = 0;
+        for (int j = i + 1; j < e; j++)
+            if (rows_by[j] != rows_by[i]) {
+                mixed = 1;
+                break;
+            }
+        if (mixed || rows_by[i] != label) {
+            memset(cnt + (size_t)p * q, 0, sizeof(int32_t) * q);
+            csize[p++] = 0;
+        }
+        for (int j = i; j < e; j++)
+            cnt[(size_t)(p - 1) * q + rows_by[j]]++;
+        csize[p - 1] += e - i;
+        label = mixed ? -2 : rows_by[i];
+        i = e;
+    }
+    /* GetSuperclumpsPartition: equipartition the clumps (as runs) into k_hat groups */
+    int big_p = p;
+    if (p > k_hat) {
+        int cur = 0, filled = 0, pos = 0;
+        double target = (double)n / (double)k_hat;
+        for (int c = 0; c < p; c++) {
+            int s = csize[c];
+            if (filled != 0) {
+                double grown = (double)(filled + s) - target, now = (double)filled - target;
+                if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
+                    cur++;
+                    filled = 0;
+                    target = (double)(n - pos) / (double)(k_hat - cur);
+                }
+            }
+            cgroup[c] = cur;
+            filled += s;
+            pos += s;
+        }
+        big_p = cur + 1;
+    }
+    if (big_p < 2)
+        return 0.0;
+    /* prefix counts per row over the superclumps */
+    memset(pre, 0, sizeof(int32_t) * q);
+    if (big_p == p) {
+        for (int c = 0; c < p; c++)
+            for (int r = 0; r < q; r++)
+                pre[(size_t)(c + 1) * q + r] = pre[(size_t)c * q + r] + cnt[(size_t)c * q + r];
+    } else {
+        int g = 0;
+        memcpy(pre + q, pre, sizeof(int32_t) * q);
+        for (int c = 0; c < p; c++) {
+            if (cgroup[c] != g) {
+                g = cgroup[c];
+                memcpy(pre + (size_t)(g + 1) * q, pre + (size_t)g * q, sizeof(int32_t) * q);
+            }
+            for (int r = 0; r < q; r++)
+                pre[(size_t)(g + 1) * q + r] += cnt[(size_t)c * q + r];
+        }
+    }
+    /* OptimizeXAxis: F_1[t] = seg(0, t); F_l[t] = max_s F_{l-1}[s] + seg(s, t);
+     * the score with at most l columns is F_l[P] = max_t F_{l-1}[t] + seg(t, P) */
+    int big = big_p;
+    double total = segment(pre, q, 0, big, xlogx);
+    double best = 0.0;
+    for (int t = 0; t <= big; t++)
+        f0[t] = segment(pre, q, 0, t, xlogx);
+    for (int l = 2; l <= m; l++) {
+        double top = f0[0] + total;
+        for (int t = 1; t <= big; t++) {
+            double v = f0[t] + segment(pre, q, t, big, xlogx);
+            if (v > top)
+                top = v;
+        }
+        double lg = log_q[q] < log_l[l] ? log_q[q] : log_l[l];
+        double score = (top - total) / ((double)n * lg);
+        if (score > best)
+            best = score;
+        if (l == m)
+            break;
+        for (int t = 0; t <= big; t++) {
+            double v = f0[t];
+            for (int s = 0; s < t; s++) {
+                double w = segment(pre, q, s, t, xlogx) + f0[s];
+                if (w > v)
+                    v = w;
+            }
+            f1[t] = v;
+        }
+        double *swap = f0;
+        f0 = f1;
+        f1 = swap;
+    }
+    return best;
+}
+
+/* MIC of npairs pairs (rows of x and y, n points each, float32 or float64) */
+void friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs, int n,
+                     int ngrids, const int32_t *grid_r, const int32_t *grid_m,
+                     const int32_t *grid_k, const double *xlogx, const double *log_q,
+                     const double *log_l, double *out, void *scratch)
+{
+    int max_r = 2;
+    for (int g = 0; g < ngrids; g++)
+        if (grid_r[g] > max_r)
+            max_r = grid_r[g];
+    size_t n1 = (size_t)n + 1;
+    double *val = (double *)scratch;
+    double *sv = val + 2 * (size_t)n;
+    double *dtmp = sv + 2 * (size_t)n;
+    double *f0 = dtmp + n;
+    double *f1 = f0 + n1;
+    int32_t *ord = (int32_t *)(f1 + n1);
+    int32_t *itmp = ord + 2 * (size_t)n;
+    int32_t *run_end = itmp + n;
+    int32_t *row_of = run_end + 2 * (size_t)n;
+    int32_t *rows_by = row_of + 2 * (size_t)n;
+    int32_t *csize = rows_by + n;
+    int32_t *cgroup = csize + n;
+    int32_t *cnt = cgroup + n;
+    int32_t *pre = cnt + n1 * (size_t)max_r;
+    for (int64_t k = 0; k < npairs; k++) {
+        for (int v = 0; v < 2; v++) {
+            const void *src = v == 0 ? x : y;
+            double *dst = val + (size_t)v * n;
+            if (is_double) {
+                memcpy(dst, (const double *)src + k * n, sizeof(double) * n);
+            } else {
+                const float *s = (const float *)src + k * n;
+                for (int i = 0; i < n; i++)
+                    dst[i] = (double)s[i];
+            }
+            sort_values(dst, n, sv + (size_t)v * n, ord + (size_t)v * n, dtmp, itmp);
+            tie_runs(sv + (size_t)v * n, n, run_end + (size_t)v * n);
+        }
+        double best = 0.0;
+        for (int g = 0; g < ngrids; g++) {
+            int r = grid_r[g];
+            int q[2];
+            for (int v = 0; v < 2; v++)
+                q[v] = equipartition_rows(run_end + (size_t)v * n, ord + (size_t)v * n, n, r,
+                                          row_of + (size_t)v * n);
+            for (int u = 0; u < 2; u++) {
+                int w = 1 - u;
+                double s = direction_score(
+                    n, run_end + (size_t)u * n, ord + (size_t)u * n,
+                    row_of + (size_t)w * n, q[w], grid_m[g], grid_k[g], xlogx, log_q, log_l,
+                    rows_by, csize, cgroup, cnt, pre, f0, f1);
+                if (s > best)
+                    best = s;
+            }
+        }
+        out[k] = best > 1.0 ? 1.0 : best;
+    }
+}
