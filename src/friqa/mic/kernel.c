@@ -91,6 +91,85 @@ static void sort_values(const double *v, int n, double *sv, int32_t *ord, double
     }
 }
 
+/* float32 values: sort packed 64-bit keys (the float's order as an unsigned integer
+ * above the point's index), then ord and run_end as sort_values + tie_runs give */
+static void sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, int32_t *ord,
+                        int32_t *run_end)
+{
+    if (n <= 96) {
+        /* few points: ranks by counting (branch-free, vectorised), no sort */
+        int32_t *k32 = (int32_t *)ktmp;
+        for (int i = 0; i < n; i++) {
+            float f = v[i] + 0.0f;
+            uint32_t b;
+            memcpy(&b, &f, sizeof b);
+            b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+            k32[i] = (int32_t)(b ^ 0x80000000u); /* the same order, signed */
+        }
+        for (int i = 0; i < n; i++) {
+            int32_t ki = k32[i];
+            int lt = 0, eq = 0, before = 0;
+            for (int j = 0; j < n; j++) {
+                lt += k32[j] < ki;
+                eq += k32[j] == ki;
+            }
+            for (int j = 0; j < i; j++)
+                before += k32[j] == ki;
+            ord[lt + before] = i;
+            if (before == 0)
+                run_end[lt] = lt + eq;
+        }
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        float f = v[i] + 0.0f; /* -0.0 becomes +0.0: equal values, equal keys */
+        uint32_t b;
+        memcpy(&b, &f, sizeof b);
+        b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+        key[i] = ((uint64_t)b << 32) | (uint32_t)i;
+    }
+    int width = 16;
+    for (int lo = 0; lo < n; lo += width) {
+        int hi = lo + width < n ? lo + width : n;
+        for (int i = lo + 1; i < hi; i++) {
+            uint64_t k = key[i];
+            int j = i - 1;
+            while (j >= lo && key[j] > k) {
+                key[j + 1] = key[j];
+                j--;
+            }
+            key[j + 1] = k;
+        }
+    }
+    for (; width < n; width *= 2) {
+        for (int lo = 0; lo + width < n; lo += 2 * width) {
+            int mid = lo + width;
+            int hi = lo + 2 * width < n ? lo + 2 * width : n;
+            if (key[mid - 1] < key[mid])
+                continue;
+            int len = mid - lo;
+            memcpy(ktmp, key + lo, sizeof(uint64_t) * len);
+            int a = 0, b = mid, out = lo;
+            while (a < len && b < hi)
+                key[out++] = key[b] < ktmp[a] ? key[b++] : ktmp[a++];
+            while (a < len)
+                key[out++] = ktmp[a++];
+        }
+    }
+    int i = 0;
+    while (i < n) {
+        uint32_t top = (uint32_t)(key[i] >> 32);
+        ord[i] = (int32_t)(uint32_t)key[i];
+        int e = i + 1;
+        while (e < n && (uint32_t)(key[e] >> 32) == top) {
+            ord[e] = (int32_t)(uint32_t)key[e];
+            e++;
+        }
+        run_end[i] = e;
+        i = e;
+    }
+}
+
 /* run_end[i] for every run start i (and only there): one past the run's last position */
 static void tie_runs(const double *sv, int n, int32_t *run_end)
 {
@@ -129,7 +208,7 @@ static int equipartition_rows(const int32_t *run_end, const int32_t *ord, int n,
     return cur + 1;
 }
 
-static double segment(const int32_t *pre, int q, int s, int t, const double *xlogx)
+static inline __attribute__((always_inline)) double segment(const int32_t *pre, int q, int s, int t, const double *xlogx)
 {
     const int32_t *a = pre + (size_t)s * q, *b = pre + (size_t)t * q;
     double acc = 0.0;
@@ -142,86 +221,13 @@ static double segment(const int32_t *pre, int q, int s, int t, const double *xlo
     return acc - xlogx[total];
 }
 
-/* best normalised score of one direction and grid: columns from the column-sorted
- * variable (runs run_u, order ord_u), rows row_w (q of them) */
-static double direction_score(int n, const int32_t *run_u,
-                              const int32_t *ord_u, const int32_t *row_w, int q, int m,
-                              int k_hat, const double *xlogx, const double *log_q,
-                              const double *log_l, int32_t *rows_by, int32_t *csize,
-                              int32_t *cgroup, int32_t *cnt, int32_t *pre, double *f0,
-                              double *f1)
+/* Reshef's OptimizeXAxis over the superclump boundaries of prefix counts pre
+ * ((big + 1) x q): F_1[t] = seg(0, t); F_l[t] = max_s F_{l-1}[s] + seg(s, t); the
+ * score with at most l columns is F_l[P] = max_t F_{l-1}[t] + seg(t, P), normalised */
+static inline __attribute__((always_inline)) double
+optimize_columns(const int32_t *pre, int q, int big, int m, int n, const double *xlogx,
+                 const double *log_q, const double *log_l, double *f0, double *f1)
 {
-    if (q < 2)
-        return 0.0;
-    for (int j = 0; j < n; j++)
-        rows_by[j] = row_w[ord_u[j]];
-    /* GetClumpsPartition: a tie run of the column variable spanning several rows
-     * is a clump of its own; otherwise a clump is a maximal stretch of one row */
-    int p = 0;
-    int label = -1; /* >= 0: a row; -2: a mixed tie run (never equal to the next) */
-    int i = 0;
-    while (i < n) {
-        int e = run_u[i];
-        int mixed = 0;
-        for (int j = i + 1; j < e; j++)
-            if (rows_by[j] != rows_by[i]) {
-                mixed = 1;
-                break;
-            }
-        if (mixed || rows_by[i] != label) {
-            memset(cnt + (size_t)p * q, 0, sizeof(int32_t) * q);
-            csize[p++] = 0;
-        }
-        for (int j = i; j < e; j++)
-            cnt[(size_t)(p - 1) * q + rows_by[j]]++;
-        csize[p - 1] += e - i;
-        label = mixed ? -2 : rows_by[i];
-        i = e;
-    }
-    /* GetSuperclumpsPartition: equipartition the clumps (as runs) into k_hat groups */
-    int big_p = p;
-    if (p > k_hat) {
-        int cur = 0, filled = 0, pos = 0;
-        double target = (double)n / (double)k_hat;
-        for (int c = 0; c < p; c++) {
-            int s = csize[c];
-            if (filled != 0) {
-                double grown = (double)(filled + s) - target, now = (double)filled - target;
-                if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
-                    cur++;
-                    filled = 0;
-                    target = (double)(n - pos) / (double)(k_hat - cur);
-                }
-            }
-            cgroup[c] = cur;
-            filled += s;
-            pos += s;
-        }
-        big_p = cur + 1;
-    }
-    if (big_p < 2)
-        return 0.0;
-    /* prefix counts per row over the superclumps */
-    memset(pre, 0, sizeof(int32_t) * q);
-    if (big_p == p) {
-        for (int c = 0; c < p; c++)
-            for (int r = 0; r < q; r++)
-                pre[(size_t)(c + 1) * q + r] = pre[(size_t)c * q + r] + cnt[(size_t)c * q + r];
-    } else {
-        int g = 0;
-        memcpy(pre + q, pre, sizeof(int32_t) * q);
-        for (int c = 0; c < p; c++) {
-            if (cgroup[c] != g) {
-                g = cgroup[c];
-                memcpy(pre + (size_t)(g + 1) * q, pre + (size_t)g * q, sizeof(int32_t) * q);
-            }
-            for (int r = 0; r < q; r++)
-                pre[(size_t)(g + 1) * q + r] += cnt[(size_t)c * q + r];
-        }
-    }
-    /* OptimizeXAxis: F_1[t] = seg(0, t); F_l[t] = max_s F_{l-1}[s] + seg(s, t);
-     * the score with at most l columns is F_l[P] = max_t F_{l-1}[t] + seg(t, P) */
-    int big = big_p;
     double total = segment(pre, q, 0, big, xlogx);
     double best = 0.0;
     for (int t = 0; t <= big; t++)
@@ -255,6 +261,84 @@ static double direction_score(int n, const int32_t *run_u,
     return best;
 }
 
+/* best normalised score of one direction and grid: columns from the column-sorted
+ * variable (runs run_u, order ord_u), rows row_w (q of them) */
+static double direction_score(int n, const int32_t *run_u,
+                              const int32_t *ord_u, const int32_t *row_w, int q, int m,
+                              int k_hat, const double *xlogx, const double *log_q,
+                              const double *log_l, int32_t *rows_by, int32_t *csize,
+                              int32_t *cgroup, int32_t *cnt, int32_t *pre, double *f0,
+                              double *f1)
+{
+    if (q < 2)
+        return 0.0;
+    for (int j = 0; j < n; j++)
+        rows_by[j] = row_w[ord_u[j]];
+    /* GetClumpsPartition: a tie run of the column variable spanning several rows
+     * is a clump of its own; otherwise a clump is a maximal stretch of one row */
+    int p = 0;
+    int label = -1; /* >= 0: a row; -2: a mixed tie run (never equal to the next) */
+    int i = 0;
+    int32_t *clump = cnt; /* the clump of every column-sorted position */
+    while (i < n) {
+        int e = run_u[i], row = rows_by[i];
+        int mixed = 0;
+        for (int j = i + 1; j < e; j++)
+            mixed |= rows_by[j] != row;
+        if (mixed || row != label)
+            csize[p++] = 0;
+        csize[p - 1] += e - i;
+        for (int j = i; j < e; j++)
+            clump[j] = p - 1;
+        label = mixed ? -2 : row;
+        i = e;
+    }
+    /* GetSuperclumpsPartition: equipartition the clumps (as runs) into k_hat groups */
+    int big_p = p;
+    if (p > k_hat) {
+        int cur = 0, filled = 0, pos = 0;
+        double target = (double)n / (double)k_hat;
+        for (int c = 0; c < p; c++) {
+            int s = csize[c];
+            if (filled != 0) {
+                double grown = (double)(filled + s) - target, now = (double)filled - target;
+                if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
+                    cur++;
+                    filled = 0;
+                    target = (double)(n - pos) / (double)(k_hat - cur);
+                }
+            }
+            cgroup[c] = cur;
+            filled += s;
+            pos += s;
+        }
+        big_p = cur + 1;
+    }
+    if (big_p < 2)
+        return 0.0;
+    /* prefix counts per row over the superclumps */
+    memset(pre, 0, sizeof(int32_t) * (size_t)(big_p + 1) * q);
+    if (big_p == p) {
+        for (int j = 0; j < n; j++)
+            pre[(size_t)(clump[j] + 1) * q + rows_by[j]]++;
+    } else {
+        for (int j = 0; j < n; j++)
+            pre[(size_t)(cgroup[clump[j]] + 1) * q + rows_by[j]]++;
+    }
+    for (int t = 1; t <= big_p; t++)
+        for (int r = 0; r < q; r++)
+            pre[(size_t)t * q + r] += pre[(size_t)(t - 1) * q + r];
+    /* OptimizeXAxis, with the row count a constant where it is small */
+    switch (q) {
+    case 2:
+        return optimize_columns(pre, 2, big_p, m, n, xlogx, log_q, log_l, f0, f1);
+    case 3:
+        return optimize_columns(pre, 3, big_p, m, n, xlogx, log_q, log_l, f0, f1);
+    default:
+        return optimize_columns(pre, q, big_p, m, n, xlogx, log_q, log_l, f0, f1);
+    }
+}
+
 /* MIC of npairs pairs (rows of x and y, n points each, float32 or float64) */
 void friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs, int n,
                      int ngrids, const int32_t *grid_r, const int32_t *grid_m,
@@ -283,16 +367,15 @@ void friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs
     for (int64_t k = 0; k < npairs; k++) {
         for (int v = 0; v < 2; v++) {
             const void *src = v == 0 ? x : y;
-            double *dst = val + (size_t)v * n;
             if (is_double) {
-                memcpy(dst, (const double *)src + k * n, sizeof(double) * n);
+                sort_values((const double *)src + k * n, n, sv + (size_t)v * n,
+                            ord + (size_t)v * n, dtmp, itmp);
+                tie_runs(sv + (size_t)v * n, n, run_end + (size_t)v * n);
             } else {
-                const float *s = (const float *)src + k * n;
-                for (int i = 0; i < n; i++)
-                    dst[i] = (double)s[i];
+                /* val, sv and dtmp (5n doubles) hold the keys (2n) and their buffer */
+                sort_floats((const float *)src + k * n, n, (uint64_t *)val, (uint64_t *)dtmp,
+                            ord + (size_t)v * n, run_end + (size_t)v * n);
             }
-            sort_values(dst, n, sv + (size_t)v * n, ord + (size_t)v * n, dtmp, itmp);
-            tie_runs(sv + (size_t)v * n, n, run_end + (size_t)v * n);
         }
         double best = 0.0;
         for (int g = 0; g < ngrids; g++) {
