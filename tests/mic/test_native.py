@@ -136,3 +136,25 @@ def test_kernel_builds_into_the_cache_dir(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(native, "_compiler", lambda: "cc")
     assert native.kernel() is not None
     assert [p.suffix for p in tmp_path.iterdir()] == [".so"]  # no temporary left
+
+
+@needs_kernel
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kernel_finds_nan_and_inf(dtype: torch.dtype) -> None:
+    """The kernel's own NaN/inf check gives the torch path's errors (x named first)."""
+    g = torch.Generator().manual_seed(9)
+    x = torch.randn(900, 49, generator=g).to(dtype)
+    y = torch.randn(900, 49, generator=g).to(dtype)
+    for bad_x, bad_y, name in (
+        (float("nan"), None, "x"),
+        (None, float("-inf"), "y"),
+        (float("inf"), float("nan"), "x"),
+    ):
+        xb, yb = x.clone(), y.clone()
+        if bad_x is not None:
+            xb[700, 3] = bad_x
+        if bad_y is not None:
+            yb[10, 48] = bad_y
+        for backend in ("native", "torch"):
+            with pytest.raises(InputError, match=f"^{name} contains NaN or infinite"):
+                mic(xb, yb, alpha=0.5, c=10.0, chunk_size=100, backend=backend)

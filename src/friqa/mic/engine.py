@@ -122,9 +122,14 @@ def _all_finite(t: Tensor, block: int = 1 << 22) -> bool:
     return bool(ok)
 
 
+def _not_finite(name: str) -> InputError:
+    return InputError(f"{name} contains NaN or infinite values; MIC needs finite data")
+
+
 def _validate(
-    x: object, y: object, alpha: float, c: float, chunk_size: int | None
+    x: object, y: object, alpha: float, c: float, chunk_size: int | None, finite: bool = True
 ) -> tuple[Tensor, Tensor]:
+    """Checked tensors; ``finite=False`` leaves the NaN/inf check to the compiled kernel."""
     dev = x.device if isinstance(x, Tensor) else (y.device if isinstance(y, Tensor) else None)
     xt = _as_tensor(x, "x", dev)
     yt = _as_tensor(y, "y", dev)
@@ -146,9 +151,9 @@ def _validate(
     n = xt.shape[-1]
     if n < 4:
         raise InputError(f"MIC needs at least 4 points per pair (last dimension), got n={n}")
-    for name, t in (("x", xt), ("y", yt)):
+    for name, t in (("x", xt), ("y", yt)) if finite else ():
         if not _all_finite(t):
-            raise InputError(f"{name} contains NaN or infinite values; MIC needs finite data")
+            raise _not_finite(name)
     if not (0.0 < alpha <= 1.0 or alpha >= 4.0) or math.isnan(alpha):
         raise InputError(
             f"alpha must be in (0, 1] (budget n**alpha) or >= 4 (absolute budget), got {alpha}"
@@ -872,8 +877,9 @@ def mic(
         >>> mic(x, y, alpha=0.5, c=10.0).round(decimals=4).tolist()
         [1.0, 0.0, 0.4174]
     """
-    xt, yt = _validate(x, y, alpha, c, chunk_size)
-    native = _native_kernel(backend, xt.device)
+    device = next((v.device for v in (x, y) if isinstance(v, Tensor)), torch.device("cpu"))
+    native = _native_kernel(backend, device)  # it checks for NaN and inf as it goes
+    xt, yt = _validate(x, y, alpha, c, chunk_size, finite=native is None)
     common = torch.promote_types(xt.dtype, yt.dtype)  # converting keeps order and ties
     batch_shape = xt.shape[:-1]
     n = xt.shape[-1]
@@ -893,13 +899,16 @@ def mic(
     count = -(-total // step)
     workers = min(threads, count)
     keep = DEFAULT_MEMORY_BUDGET // workers
+    flags = [0] * count  # the kernel's NaN/inf findings, per chunk
 
     def chunk(index: int) -> None:
         lo, hi = index * step, min((index + 1) * step, total)
         ws = thread_workspace(xt.device)
         with torch.no_grad():
             if native is not None:
-                _native_chunk_into(native, xf[lo:hi], yf[lo:hi], common, plan, ws, out[lo:hi])
+                flags[index] = _native_chunk_into(
+                    native, xf[lo:hi], yf[lo:hi], common, plan, ws, out[lo:hi]
+                )
             else:
                 out[lo:hi] = _mic_chunk(xf[lo:hi].to(common), yf[lo:hi].to(common), plan, ws)
         release_workspace(ws, keep)
@@ -909,6 +918,11 @@ def mic(
     else:
         for index in range(count):
             chunk(index)
+    found = 0
+    for f in flags:
+        found |= f
+    if found:
+        raise _not_finite("x" if found & 1 else "y")
     # the estimator can round a perfect score to 1 + 2e-16; keep the documented range
     out.clamp_(max=1.0)
     return out.reshape(batch_shape)
@@ -939,15 +953,18 @@ def _native_chunk_into(
     plan: _Plan,
     ws: Workspace,
     out: Tensor,
-) -> None:
-    """MIC of the pairs of a chunk by the compiled kernel, written into ``out`` (float64)."""
+) -> int:
+    """MIC of the pairs of a chunk by the compiled kernel, written into ``out`` (float64).
+
+    Returns the kernel's NaN/inf flags: 1 for ``x``, 2 for ``y``.
+    """
     dtype = torch.float64 if common == torch.float64 else torch.float32
     xc, yc = x.to(dtype).contiguous(), y.to(dtype).contiguous()
     grids = plan.native_grids
     n = x.shape[1]
     size = native.scratch_bytes(n, int(grids[0].max()))
     scratch = ws("native_scratch", (size,), torch.uint8)
-    native.batch(
+    found: int = native.batch(
         xc.data_ptr(),
         yc.data_ptr(),
         int(dtype == torch.float64),
@@ -963,6 +980,7 @@ def _native_chunk_into(
         out.data_ptr(),
         scratch.data_ptr(),
     )
+    return found
 
 
 #: Pairs per chunk of the compiled kernel: large enough that the call overhead

@@ -93,9 +93,10 @@ static void sort_values(const double *v, int n, double *sv, int32_t *ord, double
 
 /* float32 values: sort packed 64-bit keys (the float's order as an unsigned integer
  * above the point's index), then ord and run_end as sort_values + tie_runs give */
-static void sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, int32_t *ord,
-                        int32_t *run_end)
+static int sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, int32_t *ord,
+                       int32_t *run_end)
 {
+    uint32_t exponents = 0; /* all ones in some value: NaN or inf */
     if (n <= 96) {
         /* few points: ranks by counting (branch-free, vectorised), no sort */
         int32_t *k32 = (int32_t *)ktmp;
@@ -103,6 +104,7 @@ static void sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, in
             float f = v[i] + 0.0f;
             uint32_t b;
             memcpy(&b, &f, sizeof b);
+            exponents |= (b & 0x7f800000u) == 0x7f800000u;
             b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
             k32[i] = (int32_t)(b ^ 0x80000000u); /* the same order, signed */
         }
@@ -119,12 +121,13 @@ static void sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, in
             if (before == 0)
                 run_end[lt] = lt + eq;
         }
-        return;
+        return exponents != 0;
     }
     for (int i = 0; i < n; i++) {
         float f = v[i] + 0.0f; /* -0.0 becomes +0.0: equal values, equal keys */
         uint32_t b;
         memcpy(&b, &f, sizeof b);
+        exponents |= (b & 0x7f800000u) == 0x7f800000u;
         b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
         key[i] = ((uint64_t)b << 32) | (uint32_t)i;
     }
@@ -168,6 +171,7 @@ static void sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, in
         run_end[i] = e;
         i = e;
     }
+    return exponents != 0;
 }
 
 /* run_end[i] for every run start i (and only there): one past the run's last position */
@@ -339,8 +343,10 @@ static double direction_score(int n, const int32_t *run_u,
     }
 }
 
-/* MIC of npairs pairs (rows of x and y, n points each, float32 or float64) */
-void friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs, int n,
+/* MIC of npairs pairs (rows of x and y, n points each, float32 or float64); returns
+ * 1 if x holds a NaN or an infinity, 2 if y does, 3 if both (their pairs score
+ * arbitrary values in [0, 1]), else 0 */
+int friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs, int n,
                      int ngrids, const int32_t *grid_r, const int32_t *grid_m,
                      const int32_t *grid_k, const double *xlogx, const double *log_q,
                      const double *log_l, double *out, void *scratch)
@@ -364,17 +370,22 @@ void friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs
     int32_t *cgroup = csize + n;
     int32_t *cnt = cgroup + n;
     int32_t *pre = cnt + n1 * (size_t)max_r;
+    int bad = 0;
     for (int64_t k = 0; k < npairs; k++) {
         for (int v = 0; v < 2; v++) {
             const void *src = v == 0 ? x : y;
             if (is_double) {
-                sort_values((const double *)src + k * n, n, sv + (size_t)v * n,
-                            ord + (size_t)v * n, dtmp, itmp);
+                const double *row = (const double *)src + k * n;
+                for (int i = 0; i < n; i++)
+                    if (!(row[i] - row[i] == 0.0)) /* NaN or inf */
+                        bad |= 1 << v;
+                sort_values(row, n, sv + (size_t)v * n, ord + (size_t)v * n, dtmp, itmp);
                 tie_runs(sv + (size_t)v * n, n, run_end + (size_t)v * n);
             } else {
                 /* val, sv and dtmp (5n doubles) hold the keys (2n) and their buffer */
-                sort_floats((const float *)src + k * n, n, (uint64_t *)val, (uint64_t *)dtmp,
-                            ord + (size_t)v * n, run_end + (size_t)v * n);
+                if (sort_floats((const float *)src + k * n, n, (uint64_t *)val, (uint64_t *)dtmp,
+                                ord + (size_t)v * n, run_end + (size_t)v * n))
+                    bad |= 1 << v;
             }
         }
         double best = 0.0;
@@ -396,4 +407,5 @@ void friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs
         }
         out[k] = best > 1.0 ? 1.0 : best;
     }
+    return bad;
 }
