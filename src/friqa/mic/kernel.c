@@ -94,7 +94,7 @@ static void sort_values(const double *v, int n, double *sv, int32_t *ord, double
 /* float32 values: sort packed 64-bit keys (the float's order as an unsigned integer
  * above the point's index), then ord and run_end as sort_values + tie_runs give */
 static int sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, int32_t *ord,
-                       int32_t *run_end)
+                       int32_t *run_end, int32_t *slot)
 {
     uint32_t exponents = 0; /* all ones in some value: NaN or inf */
     if (n <= 96) {
@@ -108,18 +108,23 @@ static int sort_floats(const float *v, int n, uint64_t *key, uint64_t *ktmp, int
             b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
             k32[i] = (int32_t)(b ^ 0x80000000u); /* the same order, signed */
         }
+        /* rank = values below; tied points take the run's slots in index order */
+        int32_t *fill = (int32_t *)ktmp + n; /* ktmp holds 2n int32 */
         for (int i = 0; i < n; i++) {
             int32_t ki = k32[i];
-            int lt = 0, eq = 0, before = 0;
+            int lt = 0, eq = 0;
             for (int j = 0; j < n; j++) {
                 lt += k32[j] < ki;
                 eq += k32[j] == ki;
             }
-            for (int j = 0; j < i; j++)
-                before += k32[j] == ki;
-            ord[lt + before] = i;
-            if (before == 0)
-                run_end[lt] = lt + eq;
+            fill[i] = lt;
+            run_end[lt] = lt + eq;
+        }
+        for (int i = 0; i < n; i++)
+            slot[fill[i]] = 0;
+        for (int i = 0; i < n; i++) {
+            int lt = fill[i];
+            ord[lt + slot[lt]++] = i;
         }
         return exponents != 0;
     }
@@ -384,7 +389,7 @@ int friqa_mic_batch(const void *x, const void *y, int is_double, int64_t npairs,
             } else {
                 /* val, sv and dtmp (5n doubles) hold the keys (2n) and their buffer */
                 if (sort_floats((const float *)src + k * n, n, (uint64_t *)val, (uint64_t *)dtmp,
-                                ord + (size_t)v * n, run_end + (size_t)v * n))
+                                ord + (size_t)v * n, run_end + (size_t)v * n, itmp))
                     bad |= 1 << v;
             }
         }
