@@ -192,6 +192,24 @@ static void tie_runs(const double *sv, int n, int32_t *run_end)
     }
 }
 
+/* one step of the estimator's equipartition walk: a run of s points at position pos
+ * joins the current group (filled points so far) or, when that brings the group no
+ * closer to its target size, starts the next one; returns the run's group */
+static inline int walk_step(int s, int pos, int n, int k, int *cur, int *filled,
+                            double *target)
+{
+    if (*filled != 0) {
+        double grown = (double)(*filled + s) - *target, now = (double)*filled - *target;
+        if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
+            ++*cur;
+            *filled = 0;
+            *target = (double)(n - pos) / (double)(k - *cur);
+        }
+    }
+    *filled += s;
+    return *cur;
+}
+
 /* EquipartitionYAxis of the sorted runs into k rows, as the estimator walks it:
  * the row of every point goes to row_of[ord[j]]; returns the rows made */
 static int equipartition_rows(const int32_t *run_end, const int32_t *ord, int n, int k,
@@ -200,18 +218,10 @@ static int equipartition_rows(const int32_t *run_end, const int32_t *ord, int n,
     int cur = 0, filled = 0, i = 0;
     double target = (double)n / (double)k;
     while (i < n) {
-        int e = run_end[i], s = e - i;
-        if (filled != 0) {
-            double grown = (double)(filled + s) - target, now = (double)filled - target;
-            if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
-                cur++;
-                filled = 0;
-                target = (double)(n - i) / (double)(k - cur);
-            }
-        }
+        int e = run_end[i];
+        int row = walk_step(e - i, i, n, k, &cur, &filled, &target);
         for (int j = i; j < e; j++)
-            row_of[ord[j]] = cur;
-        filled += s;
+            row_of[ord[j]] = row;
         i = e;
     }
     return cur + 1;
@@ -308,18 +318,8 @@ static double direction_score(int n, const int32_t *run_u,
         int cur = 0, filled = 0, pos = 0;
         double target = (double)n / (double)k_hat;
         for (int c = 0; c < p; c++) {
-            int s = csize[c];
-            if (filled != 0) {
-                double grown = (double)(filled + s) - target, now = (double)filled - target;
-                if ((grown < 0 ? -grown : grown) >= (now < 0 ? -now : now)) {
-                    cur++;
-                    filled = 0;
-                    target = (double)(n - pos) / (double)(k_hat - cur);
-                }
-            }
-            cgroup[c] = cur;
-            filled += s;
-            pos += s;
+            cgroup[c] = walk_step(csize[c], pos, n, k_hat, &cur, &filled, &target);
+            pos += csize[c];
         }
         big_p = cur + 1;
     }
