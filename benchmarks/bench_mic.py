@@ -104,7 +104,9 @@ def compare(
     x, y = make_pairs(args.pairs, n, kind=args.data)
     k = min(args.minepy_pairs, args.pairs)
     xs, ys = x[:k].double().numpy(), y[:k].double().numpy()
-    ours = mic(x, y, alpha=ALPHA, c=C, chunk_size=args.chunk_size)  # warm-up, and the check
+    ours = mic(
+        x, y, alpha=ALPHA, c=C, chunk_size=args.chunk_size, backend=args.backend
+    )  # warm-up, and the check
     if minepy is not None:
         from minepy import MINE
 
@@ -117,7 +119,12 @@ def compare(
     rates: dict[str, list[float]] = {"friqa": [], "minepy": []}
     for _ in range(args.repeats):
         rates["friqa"].append(
-            args.pairs / timed(lambda: mic(x, y, alpha=ALPHA, c=C, chunk_size=args.chunk_size))
+            args.pairs
+            / timed(
+                lambda: mic(
+                    x, y, alpha=ALPHA, c=C, chunk_size=args.chunk_size, backend=args.backend
+                )
+            )
         )
         if minepy is not None:
             rates["minepy"].append(k / timed(lambda: minepy(xs, ys)))
@@ -206,6 +213,12 @@ def main() -> None:
     parser.add_argument("--minepy-pairs", type=int, default=20_000)
     parser.add_argument("--data", choices=["relu", "gauss"], default="relu")
     parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument(
+        "--backend",
+        choices=["auto", "native", "torch"],
+        default="auto",
+        help="friqa.mic.mic backend (auto: the compiled kernel where it builds)",
+    )
     parser.add_argument("--memory", action="store_true", help="peak extra memory (subprocess)")
     parser.add_argument("--reference-pairs", type=int, default=0)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -220,7 +233,8 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f} before the run, {args.load} burner(s), "
-        f"float32, alpha={ALPHA}, c={C}, chunk_size={args.chunk_size or 'auto'}"
+        f"float32, alpha={ALPHA}, c={C}, chunk_size={args.chunk_size or 'auto'}, "
+        f"backend {args.backend}"
     )
     print(
         f"data {args.data!r}: {tie_summary(make_pairs(2000, 49, kind=args.data)[0])} (n=49); "

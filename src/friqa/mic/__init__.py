@@ -1,6 +1,7 @@
 """Exact, batched maximal information coefficient (MIC), the core of SMIC.
 
-:func:`mic` is the fast engine (pure torch, any batch shape, CPU or GPU);
+:func:`mic` is the fast engine (any batch shape, CPU or GPU; on CPU a small
+compiled kernel, :mod:`friqa.mic.native`, with the torch path as fallback);
 :func:`mic_reference` is the slow scalar transcription it is tested against.
 With several torch threads the engine runs its chunks on worker threads of
 its own (:mod:`friqa.mic.workers`). It keeps its scratch memory between calls
