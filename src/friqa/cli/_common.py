@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from friqa.exceptions import InputError, WeightsError
-from friqa.formatting import format_float, json_safe
+from friqa.formatting import format_float
 
 if TYPE_CHECKING:
     import torch
@@ -179,20 +179,21 @@ def pairs_table(rows: list[dict[str, Any]], metrics: list[str]) -> str:
 
 
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
-    """Write result rows as CSV or JSON, chosen by the file extension."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".json":
-        text = json.dumps(json_safe(rows), indent=2, ensure_ascii=False)
-        path.write_text(text + "\n", encoding="utf-8")
-        return
-    if path.suffix.lower() not in (".csv", ".tsv"):
-        raise InputError(f"--out {path}: use a .csv or .json file name")
+    """Write result rows as CSV, JSON, Parquet (:func:`friqa.io.tables.write_table`) or TSV,
+    chosen by the file extension; the columns are the union of the rows' keys."""
+    from friqa.io.tables import write_table
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".json", ".parquet"):
+        raise InputError(f"--out {path}: use a .csv, .json, .parquet or .tsv file name")
     fields: list[str] = []
     for row in rows:
         fields.extend(k for k in row if k not in fields)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix != ".tsv":
+        write_table(rows, path, columns=fields)
+        return
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(
-            fh, fieldnames=fields, delimiter="\t" if path.suffix == ".tsv" else ","
-        )
+        writer = csv.DictWriter(fh, fieldnames=fields, delimiter="\t")
         writer.writeheader()
         writer.writerows(rows)
