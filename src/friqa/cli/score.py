@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from friqa.metrics.factory import build_metrics
+    from friqa.metrics.metric_set import MetricSet
 
     device = pick_device(args.device)
     names = split_names(args.metric) or default_metrics(args.weights)
@@ -97,9 +98,11 @@ def run(args: argparse.Namespace) -> int:
     if args.pairs is not None and args.ref is not None:
         raise InputError("give either REF DIST or --pairs CSV, not both")
     metrics = build_metrics(names, weights=args.weights, device=device)
+    shared = MetricSet(metrics).shared  # the metrics of a pair share their VGG16 passes
 
     if args.pairs is None:
-        scores = _score_pair(metrics, args.ref, args.dist, device)
+        with shared():
+            scores = _score_pair(metrics, args.ref, args.dist, device)
         row: dict[str, Any] = {"ref": args.ref, "dist": args.dist, **scores}
         if args.out:
             write_rows([row], Path(args.out))
@@ -118,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     for row in tqdm(rows, desc="scoring", unit="pair", file=sys.stderr, disable=None):
         out: dict[str, Any] = {"ref": row["ref"], "dist": row["dist"]}
         try:
-            out.update(_score_pair(metrics, row["ref_path"], row["dist_path"], device))
+            with shared():
+                out.update(_score_pair(metrics, row["ref_path"], row["dist_path"], device))
             out["error"] = ""
         except FriqaError as exc:
             failures += 1
