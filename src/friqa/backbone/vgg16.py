@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from friqa.backbone.feature_cache import active_feature_cache
 from friqa.backbone.pooling import make_pool
+from friqa.backbone.precision import active_precision, autocast_dtype
 from friqa.backbone.weights import VGG16_CONV_SHAPES, load_vgg16_state_dict, resolve_vgg16_weights
 from friqa.exceptions import InputError
 
@@ -156,7 +157,13 @@ class VGG16(nn.Module):
         if unknown:
             raise InputError(f"unknown VGG16 tap(s) {unknown}; choose from {list(TAPS)}")
         indices = sorted({TAPS[t] for t in wanted if TAPS[t] >= 0})
-        by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
+        low = autocast_dtype(x.device) if active_precision() != "fp32" else None
+        if low is not None and x.is_floating_point():
+            with torch.autocast(x.device.type, dtype=low):
+                by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
+            by_index = {i: t.to(x.dtype) for i, t in by_index.items()}
+        else:
+            by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
         out: dict[str, Tensor] = {}
         if "image" in wanted:
             out["image"] = x
@@ -215,10 +222,11 @@ class VGG16(nn.Module):
         return FIRST_POOL_INDEX - 1
 
     def uses_channels_last(self, x: Tensor) -> bool:
-        """Whether a pass on ``x`` runs in the ``channels_last`` memory format."""
+        """Whether a pass on ``x`` runs in the ``channels_last`` memory format (always in
+        reduced precision, where it is the fast layout)."""
         if x.device.type not in _CHANNELS_LAST_DEVICES or x.dtype not in _CHANNELS_LAST_DTYPES:
             return False
-        return self.channels_last
+        return self.channels_last or active_precision() != "fp32"
 
 
 _LOCK = threading.Lock()

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from friqa.cli._common import default_metrics, pick_device, split_names
+from friqa.cli._common import (
+    add_precision_argument,
+    default_metrics,
+    pick_device,
+    precision_options,
+    split_names,
+)
 from friqa.exceptions import InputError
 
 
@@ -78,6 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="recompute reference features for every pair (slower; for comparison)",
     )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    add_precision_argument(p)
     p.add_argument(
         "--dtype", choices=("float32", "float64"), default="float32", help="precision (float32)"
     )
@@ -153,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
         datasets,
         metrics,
         Path(args.out),
-        metric_options=parse_metric_options(args.metric_option),
+        metric_options=precision_options(
+            metrics, args.precision, parse_metric_options(args.metric_option)
+        ),
         weights=args.weights,
         batch_size=args.batch_size,
         ref_cache=not args.no_ref_cache,

@@ -11,7 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, pick_device
+from friqa.cli._common import (
+    SCORE_FORMAT,
+    add_metric_arguments,
+    add_precision_argument,
+    pick_device,
+)
 from friqa.exceptions import InputError
 from friqa.formatting import format_float
 
@@ -39,12 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stride", type=int, default=1, help="attention stride (default 1)")
     p.add_argument("--cmap", default="magma", help="colour map of the maps (default magma)")
     add_metric_arguments(p, many=False)
+    add_precision_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from friqa.backbone.precision import reduced_precision
     from friqa.io import load_image
     from friqa.smic.maps import smic_maps
 
@@ -60,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             f"{args.dist} is {dist.shape[-1]}x{dist.shape[-2]} but {args.ref} is "
             f"{ref.shape[-1]}x{ref.shape[-2]} (width x height); SMIC maps need aligned images"
         )
-    maps = smic_maps(ref, dist, args.metric.lower(), weights=args.weights, stride=args.stride)
+    with reduced_precision(args.precision):
+        maps = smic_maps(ref, dist, args.metric.lower(), weights=args.weights, stride=args.stride)
     arrays = maps.arrays(0)
     score = float(arrays["score"])
     written = []

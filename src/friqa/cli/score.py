@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from friqa.cli._common import (
     add_metric_arguments,
+    add_precision_argument,
     default_metrics,
     pick_device,
+    precision_options,
     score_line,
     split_names,
     write_rows,
@@ -41,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE", help="write results to FILE (.csv or .json)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_metric_arguments(p)
+    add_precision_argument(p)
     p.set_defaults(func=run)
 
 
@@ -97,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give REF and DIST, or --pairs CSV")
     if args.pairs is not None and args.ref is not None:
         raise InputError("give either REF DIST or --pairs CSV, not both")
-    metrics = build_metrics(names, weights=args.weights, device=device)
+    options = precision_options(names, args.precision)
+    metrics = build_metrics(names, weights=args.weights, options=options, device=device)
     shared = MetricSet(metrics).shared  # the metrics of a pair share their VGG16 passes
 
     if args.pairs is None:

@@ -40,6 +40,7 @@ import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
+from friqa.backbone.precision import check_precision
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, MetricResult
 from friqa.ops.patches import grid_shape
@@ -71,6 +72,9 @@ class FaithfulSMICMetric(SMICMetric):
         preprocess: apply the reference's resizing (default, needed to reproduce its
             numbers); ``False`` uses the images as given.
         data_range: the value of white in the inputs (images are divided by it).
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
     """
 
     #: VGG16 taps the metric needs (the SMIC stages included).
@@ -92,9 +96,11 @@ class FaithfulSMICMetric(SMICMetric):
         *,
         preprocess: bool = True,
         data_range: float = 1.0,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(data_range)
         self.weights = weights
+        self.precision = check_precision(precision)
         self.preprocess = bool(preprocess)
         for stage, w in projection_weights(SMIC_STAGES).items():
             self.register_buffer(f"proj_{stage}", w, persistent=False)

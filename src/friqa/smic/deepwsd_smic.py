@@ -123,6 +123,9 @@ class DeepWSDSMIC(FaithfulSMICMetric):
             is part of the model and always applied.
         as_loss: return the raw ``total / 6`` instead of the ``log`` output.
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
     """
 
     info = DEEPWSD_SMIC_INFO
@@ -138,8 +141,9 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         preprocess: bool = True,
         as_loss: bool = False,
         data_range: float = 1.0,
+        precision: str = "fp32",
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(weights, preprocess=preprocess, data_range=data_range, precision=precision)
         self.as_loss = bool(as_loss)
 
     def prepare_pooled(self, x: Tensor) -> tuple[Tensor, int]:

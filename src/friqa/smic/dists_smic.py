@@ -97,6 +97,9 @@ class DISTSSMIC(FaithfulSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
     """
 
     info = DISTS_SMIC_INFO
@@ -112,8 +115,9 @@ class DISTSSMIC(FaithfulSMICMetric):
         *,
         preprocess: bool = True,
         data_range: float = 1.0,
+        precision: str = "fp32",
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(weights, preprocess=preprocess, data_range=data_range, precision=precision)
         alpha, beta = dists_alpha_beta()
         for name, parts in (("alpha", alpha), ("beta", beta)):
             for k in GLOBAL_LAYERS:

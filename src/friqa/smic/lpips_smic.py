@@ -102,6 +102,9 @@ class LPIPSSMIC(FaithfulSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
     """
 
     info = LPIPS_SMIC_INFO
@@ -117,8 +120,9 @@ class LPIPSSMIC(FaithfulSMICMetric):
         *,
         preprocess: bool = True,
         data_range: float = 1.0,
+        precision: str = "fp32",
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(weights, preprocess=preprocess, data_range=data_range, precision=precision)
         lin = lpips_linear_weights()
         for layer in LINEAR_LAYERS:
             self.register_buffer(f"lin_{layer}", lin[layer], persistent=False)

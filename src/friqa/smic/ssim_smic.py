@@ -89,6 +89,9 @@ class SSIMSMIC(FaithfulMapSMICMetric):
         weights: VGG16 weights file.
         preprocess: the reference's resizing (default True).
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
         window_size: Gaussian window of SSIM (the reference's demo: 7).
         sigma, k1, k2: the other SSIM parameters (1.5, 0.01, 0.03).
     """
@@ -105,8 +108,9 @@ class SSIMSMIC(FaithfulMapSMICMetric):
         sigma: float = 1.5,
         k1: float = 0.01,
         k2: float = 0.03,
+        precision: str = "fp32",
     ) -> None:
-        super().__init__(weights, preprocess=preprocess, data_range=data_range)
+        super().__init__(weights, preprocess=preprocess, data_range=data_range, precision=precision)
         self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
             window_size, sigma, k1, k2
         )

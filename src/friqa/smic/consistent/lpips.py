@@ -56,12 +56,14 @@ class LPIPSPlusSMIC(SMICWrapper):
         data_range: float = 1.0,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
-            LPIPS(weights, data_range),
+            LPIPS(weights, data_range, precision=precision),
             weights=weights,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             info=LPIPS_PLUS_SMIC_INFO,
         )
 

@@ -51,12 +51,14 @@ class MSSSIMPlusSMIC(SMICWrapper):
         data_range: float = 1.0,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
             MSSSIM(data_range),
             weights=weights,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             info=MS_SSIM_PLUS_SMIC_INFO,
         )
 

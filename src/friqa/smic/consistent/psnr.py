@@ -44,6 +44,7 @@ class PSNRPlusSMIC(SMICWrapper):
         data_range: float = 1.0,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        precision: str = "fp32",
     ) -> None:
         dr = float(data_range)
         super().__init__(
@@ -51,6 +52,7 @@ class PSNRPlusSMIC(SMICWrapper):
             weights=weights,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             reduce=lambda m: psnr_from_mse(m, dr),
             info=PSNR_PLUS_SMIC_INFO,
         )

@@ -49,12 +49,14 @@ class SSIMPlusSMIC(SMICWrapper):
         quantize: bool = True,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
             SSIM(data_range, quantize=quantize),
             weights=weights,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             reduce=lambda m: 1.0 - m,
             info=SSIM_PLUS_SMIC_INFO,
         )
