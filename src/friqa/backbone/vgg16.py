@@ -13,7 +13,9 @@ within 1e-6 relative (norm) of the contiguous pass, but a few elements move by
 up to 4e-4 absolute (other conv kernels, other summation order), more than the
 element-wise DISTS-package agreement test allows; float64 stays within 1e-12
 but gets slower. Hence it is opt-in: ``get_vgg16(...).channels_last = True``
-switches the shared backbone.
+switches the shared backbone. Reduced precision (``precision="bf16"``, see
+:mod:`friqa.backbone.precision`) always runs channels_last: there the scores move
+by ~1e-3 anyway and it is the fast layout.
 
 Simonyan and Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition", ICLR 2015.
