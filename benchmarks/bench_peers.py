@@ -448,17 +448,26 @@ def run_block(
     repeats: int,
     vgg_weights: Path | None,
     same_rtol: float,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
-    """Agreement and times of friqa's ``metrics`` and the block's peers (in peer_environment)."""
+    """Agreement and times of friqa's ``metrics`` and the block's peers (in peer_environment).
+
+    ``precision`` is given to friqa's deep metrics (``"bf16"``: compare friqa in
+    reduced precision with the peers' float32; pass a looser ``same_rtol``).
+    """
     entries: dict[str, ScoreFn] = {}
     status: dict[str, str] = {}
     ours = []
     for metric in metrics:
         needs = friqa.metric_info(metric).needs_weights
-        options = {"weights": str(vgg_weights)} if needs and vgg_weights else {}
+        options: dict[str, str] = {"weights": str(vgg_weights)} if needs and vgg_weights else {}
+        extra = ""
+        if needs and precision != "fp32":
+            options["precision"] = precision
+            extra = f", precision={precision!r}"
         label = f"friqa {metric}"
         entries[label], status[label] = friqa.create_metric(metric, **options), "ok"
-        call = f"friqa.create_metric({metric!r}{', weights=...' if options else ''})"
+        call = f"friqa.create_metric({metric!r}{', weights=...' if options else ''}{extra})"
         ours.append({"metric": metric, "label": label, "call": call})
     peers = []
     for peer in PEERS[block]:
@@ -568,6 +577,7 @@ def conditions(args: argparse.Namespace, pairs: Sequence[Pair]) -> dict[str, Any
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "load_burners": args.load,
+        "friqa_precision": getattr(args, "precision", "fp32"),
         "loadavg_at_start": list(os.getloadavg()),
         "repeats": args.repeats,
         "batches": args.batch,
@@ -592,6 +602,7 @@ def run(
     vgg_weights: Path | None,
     same_rtol: float = 1e-4,
     log: Callable[[str], None] = lambda _: None,
+    precision: str = "fp32",
 ) -> list[dict[str, Any]]:
     """:func:`run_block` for each block holding one of ``metrics``, with the peers' stand-ins."""
     results = []
@@ -600,7 +611,7 @@ def run(
             chosen = [m for m in members if m in metrics]
             if chosen:
                 log(f"{block} ...")
-                args = (pairs, batches, repeats, vgg_weights, same_rtol)
+                args = (pairs, batches, repeats, vgg_weights, same_rtol, precision)
                 results.append(run_block(block, chosen, *args))
     return results
 
@@ -691,6 +702,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=1e-4,
         help="largest relative score difference of a same-definition peer",
     )
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="friqa's deep metrics at this precision (bf16: use --same-rtol 5e-3)",
+    )
     p.add_argument("--json", default=None, help="write the machine-readable results here")
     args = p.parse_args(argv)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -715,6 +732,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             weights,
             args.same_rtol,
             log=lambda s: print(s, file=sys.stderr, flush=True),
+            precision=args.precision,
         )
     cond["loadavg_at_end"] = list(os.getloadavg())
     print(format_report(results, cond))

@@ -26,6 +26,7 @@ from friqa.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from friqa.metrics.metric_set import MetricSet
     from friqa.metrics.registry import create_metric, list_metrics, metric_info, register_metric
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "list_metrics",
     "metric_info",
     "register_metric",
+    "MetricSet",
     "FriqaError",
     "InputError",
     "NotDifferentiableError",
@@ -47,7 +49,10 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        name: "friqa.metrics.registry"
-        for name in ("create_metric", "list_metrics", "metric_info", "register_metric")
+        **{
+            name: "friqa.metrics.registry"
+            for name in ("create_metric", "list_metrics", "metric_info", "register_metric")
+        },
+        "MetricSet": "friqa.metrics.metric_set",
     },
 )

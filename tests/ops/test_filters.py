@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from scipy import ndimage, signal
 
 from friqa.exceptions import InputError
@@ -15,6 +16,7 @@ from friqa.ops import (
     gaussian_kernel2d,
     pad2d,
     separable_filter,
+    shifted_sum,
 )
 
 # our mode name -> (numpy.pad mode, scipy.ndimage mode)
@@ -194,3 +196,26 @@ def test_box_filter_valid_is_window_mean() -> None:
         box_filter(x, 10)
     with pytest.raises(InputError, match="positive"):
         box_filter(x, 0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("taps", "sigma"), [(11, 1.5), (7, 1.5), (1, 1.0)])
+def test_shifted_sums_equal_the_depthwise_convolutions(
+    dtype: torch.dtype, taps: int, sigma: float
+) -> None:
+    """The CPU path of separable_filter gives the grouped convolutions' numbers exactly."""
+    x = torch.rand(3, 5, 61, 83, generator=torch.Generator().manual_seed(taps), dtype=dtype)
+    k = gaussian_kernel1d(taps, sigma, dtype=dtype)
+    kw = gaussian_kernel1d(taps, sigma + 0.5, dtype=dtype)
+    c = x.shape[1]
+    col = k.view(1, 1, -1, 1).expand(c, 1, taps, 1)
+    row = kw.view(1, 1, 1, -1).expand(c, 1, 1, taps)
+    want = F.conv2d(F.conv2d(x, col, groups=c), row, groups=c)
+    got = separable_filter(x, k, kw)
+    assert got.dtype == dtype and torch.equal(got, want)
+
+
+def test_shifted_sum_is_differentiable() -> None:
+    x = torch.rand(1, 1, 9, 12, dtype=torch.float64, requires_grad=True)
+    k = gaussian_kernel1d(5, 1.0, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda t: shifted_sum(shifted_sum(t, k, -2), k, -1), (x,))

@@ -13,7 +13,9 @@ within 1e-6 relative (norm) of the contiguous pass, but a few elements move by
 up to 4e-4 absolute (other conv kernels, other summation order), more than the
 element-wise DISTS-package agreement test allows; float64 stays within 1e-12
 but gets slower. Hence it is opt-in: ``get_vgg16(...).channels_last = True``
-switches the shared backbone.
+switches the shared backbone. Reduced precision (``precision="bf16"``, see
+:mod:`friqa.backbone.precision`) always runs channels_last: there the scores move
+by ~1e-3 anyway and it is the fast layout.
 
 Simonyan and Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition", ICLR 2015.
@@ -29,11 +31,22 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from friqa.backbone.feature_cache import active_feature_cache
 from friqa.backbone.pooling import make_pool
+from friqa.backbone.precision import active_precision, autocast_dtype
 from friqa.backbone.weights import VGG16_CONV_SHAPES, load_vgg16_state_dict, resolve_vgg16_weights
 from friqa.exceptions import InputError
 
-__all__ = ["VGG16", "TAPS", "IMAGENET_MEAN", "IMAGENET_STD", "get_vgg16", "clear_vgg16_cache"]
+__all__ = [
+    "VGG16",
+    "TAPS",
+    "DEFAULT_TAPS",
+    "FIRST_POOL_INDEX",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "get_vgg16",
+    "clear_vgg16_cache",
+]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -51,6 +64,13 @@ TAPS: dict[str, int] = {
 }  # fmt: skip
 
 _POOL_INDICES = {4: 64, 9: 128, 16: 256, 23: 512}
+#: The taps :meth:`VGG16.forward` gives by default (LPIPS' and DISTS' layers). A
+#: shared pass (:mod:`friqa.backbone.feature_cache`) keeps them all, with the last
+#: layer before the first pooling, so that other metrics can pick them up.
+DEFAULT_TAPS: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
+#: Index of the first pooling layer: ``features[:FIRST_POOL_INDEX]`` is the same for
+#: max and L2 pooling (given the same weights).
+FIRST_POOL_INDEX = min(_POOL_INDICES)
 
 #: Where ``channels_last=True`` applies (elsewhere the input's layout is kept).
 _CHANNELS_LAST_DEVICES = ("cpu", "cuda")
@@ -71,10 +91,17 @@ class VGG16(nn.Module):
 
     Use :func:`get_vgg16` rather than this constructor so that the weights are
     resolved and shared.
+
+    Attributes:
+        weights_key: identifies the convolution weights (file, device, dtype) of the
+            backbones :func:`get_vgg16` builds, so that a max- and an L2-pooled
+            backbone can share their layers before the first pooling
+            (:mod:`friqa.backbone.feature_cache`); ``None`` for other instances.
     """
 
     mean: Tensor
     std: Tensor
+    weights_key: tuple[object, ...] | None = None
 
     def __init__(
         self, state_dict: dict[str, Tensor], pooling: str = "max", *, channels_last: bool = False
@@ -109,7 +136,7 @@ class VGG16(nn.Module):
     def forward(
         self,
         x: Tensor,
-        taps: Iterable[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3"),
+        taps: Iterable[str] = DEFAULT_TAPS,
         *,
         normalize: bool = True,
         conv1_1_mask: Tensor | None = None,
@@ -131,29 +158,77 @@ class VGG16(nn.Module):
         unknown = [t for t in wanted if t not in TAPS]
         if unknown:
             raise InputError(f"unknown VGG16 tap(s) {unknown}; choose from {list(TAPS)}")
+        indices = sorted({TAPS[t] for t in wanted if TAPS[t] >= 0})
+        low = autocast_dtype(x.device) if active_precision() != "fp32" else None
+        if low is not None and x.is_floating_point():
+            with torch.autocast(x.device.type, dtype=low):
+                by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
+            by_index = {i: t.to(x.dtype) for i, t in by_index.items()}
+        else:
+            by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
         out: dict[str, Tensor] = {}
         if "image" in wanted:
             out["image"] = x
-        last = max((TAPS[t] for t in wanted), default=-1)
-        by_index = {TAPS[t]: t for t in wanted if TAPS[t] >= 0}
+        names = {TAPS[t]: t for t in wanted}
+        for i in indices:
+            out[names[i]] = by_index[i]
+        return out
+
+    def _layer_outputs(
+        self, x: Tensor, indices: list[int], normalize: bool, conv1_1_mask: Tensor | None
+    ) -> dict[int, Tensor]:
+        """Layer index -> output, from the active feature cache when it applies."""
+        cache = active_feature_cache()
+        if cache is not None and conv1_1_mask is None and cache.accepts(x):
+            keep = {TAPS[t] for t in DEFAULT_TAPS} | {self.pooling_free_depth}
+            return cache.features(self, x, indices, normalize=normalize, keep=keep)
+        h = self.prepare_input(x, normalize=normalize)
+        return self.run_layers(h, 0, max(indices, default=-1), indices, conv1_1_mask)[1]
+
+    def prepare_input(self, x: Tensor, *, normalize: bool = True) -> Tensor:
+        """What enters ``features[0]``: ImageNet-normalised if asked, in the pass's layout."""
         h = (x - self.mean) / self.std if normalize else x
-        channels_last = self._use_channels_last(h)
-        if channels_last:
+        if self.uses_channels_last(h):
             h = h.contiguous(memory_format=torch.channels_last)
-        for i in range(last + 1):
+        return h
+
+    def run_layers(
+        self,
+        h: Tensor,
+        start: int,
+        stop: int,
+        record: Iterable[int],
+        conv1_1_mask: Tensor | None = None,
+    ) -> tuple[Tensor, dict[int, Tensor]]:
+        """Run ``features[start..stop]`` on ``h``; the last output and the recorded ones.
+
+        ``h`` is :meth:`prepare_input`'s output (``start == 0``) or the output of
+        ``features[start - 1]``, so a pass can be resumed to deeper layers with the
+        same operations on the same tensors (bit-identical to one longer pass).
+        Recorded outputs are handed back contiguous.
+        """
+        keep = set(record)
+        channels_last = self.uses_channels_last(h)
+        out: dict[int, Tensor] = {}
+        for i in range(start, stop + 1):
             h = self.features[i](h)
             if i == 0 and conv1_1_mask is not None:
                 h = h * conv1_1_mask
-            if i in by_index:
-                out[by_index[i]] = h.contiguous() if channels_last else h
-        return out
+            if i in keep:
+                out[i] = h.contiguous() if channels_last else h
+        return h, out
 
-    def _use_channels_last(self, x: Tensor) -> bool:
-        return (
-            self.channels_last
-            and x.device.type in _CHANNELS_LAST_DEVICES
-            and x.dtype in _CHANNELS_LAST_DTYPES
-        )
+    @property
+    def pooling_free_depth(self) -> int:
+        """Index of the last layer before the first pooling (equal for max and L2 pooling)."""
+        return FIRST_POOL_INDEX - 1
+
+    def uses_channels_last(self, x: Tensor) -> bool:
+        """Whether a pass on ``x`` runs in the ``channels_last`` memory format (always in
+        reduced precision, where it is the fast layout)."""
+        if x.device.type not in _CHANNELS_LAST_DEVICES or x.dtype not in _CHANNELS_LAST_DTYPES:
+            return False
+        return self.channels_last or active_precision() != "fp32"
 
 
 _LOCK = threading.Lock()
@@ -187,6 +262,7 @@ def get_vgg16(
                 sd = load_vgg16_state_dict(Path(path))
                 _STATE_DICTS[file_key] = sd
             model = VGG16(sd, pooling=pooling).to(device=dev, dtype=dtype)
+            model.weights_key = (*file_key, str(dev), dtype)
             _MODELS[key] = model
     return model
 

@@ -20,6 +20,8 @@ __all__ = [
     "add_metric_option_argument",
     "parse_metric_options",
     "metric_options_for",
+    "add_precision_argument",
+    "precision_options",
     "split_names",
     "weights_available",
     "default_metrics",
@@ -111,6 +113,32 @@ def metric_options_for(items: list[str], names: Sequence[str]) -> dict[str, dict
             f"(metrics: {', '.join(sorted(wanted))})"
         )
     return options
+
+
+def add_precision_argument(p: argparse.ArgumentParser) -> None:
+    """``--precision fp32|bf16`` (the deep metrics' backbone passes; fp32 by default)."""
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="backbone precision of the deep metrics: fp32 (default, exact) or bf16 "
+        "(bfloat16 autocast on CPU, float16 on CUDA: faster, scores move by ~1e-3)",
+    )
+
+
+def precision_options(
+    names: Sequence[str], precision: str, options: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``options`` with ``precision`` set for every metric of ``names`` that runs VGG16."""
+    from friqa.metrics.registry import metric_info
+
+    out = {k: dict(v) for k, v in (options or {}).items()}
+    if precision != "fp32":
+        for name in names:
+            info = metric_info(name)
+            if info.needs_weights:
+                out.setdefault(info.name, {}).setdefault("precision", precision)
+    return out
 
 
 def split_names(values: Sequence[str] | None) -> list[str]:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from friqa.cli._common import (
     add_metric_option_argument,
+    add_precision_argument,
     default_metrics,
     parse_metric_options,
     pick_device,
+    precision_options,
     split_names,
 )
 from friqa.cli._scale import add_scale_arguments, scale_settings
@@ -77,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="recompute reference features for every pair (slower; for comparison)",
     )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    add_precision_argument(p)
     p.add_argument(
         "--dtype", choices=("float32", "float64"), default="float32", help="precision (float32)"
     )
@@ -152,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
         datasets,
         metrics,
         Path(args.out),
-        metric_options=parse_metric_options(args.metric_option),
+        metric_options=precision_options(
+            metrics, args.precision, parse_metric_options(args.metric_option)
+        ),
         weights=args.weights,
         batch_size=args.batch_size,
         ref_cache=not args.no_ref_cache,

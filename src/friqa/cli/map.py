@@ -11,7 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from friqa.cli._common import SCORE_FORMAT, add_metric_arguments, metric_options_for, pick_device
+from friqa.cli._common import (
+    SCORE_FORMAT,
+    add_metric_arguments,
+    add_precision_argument,
+    metric_options_for,
+    pick_device,
+    precision_options,
+)
 from friqa.exceptions import InputError
 from friqa.formatting import format_float
 
@@ -39,12 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stride", type=int, default=1, help="attention stride (default 1)")
     p.add_argument("--cmap", default="magma", help="colour map of the maps (default magma)")
     add_metric_arguments(p, many=False)
+    add_precision_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from friqa.backbone.precision import reduced_precision
     from friqa.io import load_image
     from friqa.metrics.factory import build_metrics
     from friqa.metrics.memory import check_memory, memory_limit
@@ -68,12 +77,15 @@ def run(args: argparse.Namespace) -> int:
             f"{ref.shape[-1]}x{ref.shape[-2]} (width x height); SMIC maps need aligned images"
         )
     name = args.metric.lower()
-    options = metric_options_for(args.metric_option, [name])
+    options = precision_options(
+        [name], args.precision, metric_options_for(args.metric_option, [name])
+    )
     metric = build_metrics([name], weights=args.weights, options=options, device=device)
     (m,) = metric.values()
     check_memory(m, dist, args.memory_limit, tiles=False)  # maps are not tiled
     patch = getattr(m, "patch_size", 7)
-    maps = smic_maps(ref, dist, m, weights=args.weights, stride=args.stride, patch_size=patch)
+    with reduced_precision(args.precision):
+        maps = smic_maps(ref, dist, m, weights=args.weights, stride=args.stride, patch_size=patch)
     arrays = maps.arrays(0)
     score = float(arrays["score"])
     written = []

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from friqa.cli._common import (
     add_metric_arguments,
+    add_precision_argument,
     default_metrics,
     metric_options_for,
     pairs_table,
     pick_device,
+    precision_options,
     score_line,
     split_names,
     write_rows,
@@ -48,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_metric_arguments(p)
     add_folder_arguments(p)
+    add_precision_argument(p)
     p.set_defaults(func=run)
 
 
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
     from friqa.metrics.factory import build_metrics
     from friqa.metrics.memory import memory_limit
+    from friqa.metrics.metric_set import MetricSet
 
     device = pick_device(args.device)
     memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
@@ -117,11 +121,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give REF and DIST, or --pairs CSV")
     if args.pairs is not None and args.ref is not None:
         raise InputError("give either REF DIST or --pairs CSV, not both")
-    options = metric_options_for(args.metric_option, names)
+    options = precision_options(
+        names, args.precision, metric_options_for(args.metric_option, names)
+    )
     metrics = build_metrics(names, weights=args.weights, options=options, device=device)
+    shared = MetricSet(metrics).shared  # the metrics of a pair share their VGG16 passes
 
     if args.pairs is None:
-        scores, errors = _score_pair(metrics, args.ref, args.dist, device, args.memory_limit)
+        with shared():
+            scores, errors = _score_pair(metrics, args.ref, args.dist, device, args.memory_limit)
         row: dict[str, Any] = {"ref": args.ref, "dist": args.dist, **scores}
         if errors:
             row["errors"] = errors
@@ -145,9 +153,10 @@ def run(args: argparse.Namespace) -> int:
     for row in tqdm(rows, desc="scoring", unit="pair", file=sys.stderr, disable=None):
         out: dict[str, Any] = {k: v for k, v in row.items() if k not in ("ref_path", "dist_path")}
         try:
-            scores, errors = _score_pair(
-                metrics, row["ref_path"], row["dist_path"], device, args.memory_limit
-            )
+            with shared():
+                scores, errors = _score_pair(
+                    metrics, row["ref_path"], row["dist_path"], device, args.memory_limit
+                )
             out.update(scores)
             out["error"] = "; ".join(errors.values())
         except FriqaError as exc:

@@ -12,6 +12,9 @@ backbone work. With ``ref_cache=False`` every batch calls
 Distorted images of one batch are stacked by size; images whose size differs
 from the others form their own sub-batch. When a sub-batch raises, its images
 are retried one by one so that one bad image cannot fail its neighbours.
+The metrics of one reference share their VGG16 passes
+(:class:`~friqa.metrics.metric_set.MetricSet`; the metric that runs a pass
+first is charged its time).
 
 Records are written through a :class:`RecordSink` (a
 :class:`~friqa.evaluation.scores_file.ScoresWriter`, or a shard's record list)
@@ -36,6 +39,7 @@ from friqa.evaluation.options import ImageLoader, RunOptions
 from friqa.evaluation.scores_file import ScoreRecord, clean_reason
 from friqa.exceptions import FriqaError, WeightsError
 from friqa.metrics.base import EncodedRef, Metric
+from friqa.metrics.metric_set import MetricSet
 
 __all__ = ["MetricTiming", "RecordSink", "GroupScorer"]
 
@@ -86,6 +90,7 @@ class GroupScorer:
     ) -> None:
         self.manifest = manifest
         self.metrics = metrics
+        self.shared = MetricSet(metrics).shared  # one reference's metrics share VGG16 passes
         self.order = {name: k for k, name in enumerate(metrics)}
         self.options = options
         self.device = torch.device(options.device)
@@ -117,6 +122,12 @@ class GroupScorer:
         self, ref_path: str, todo: Mapping[int, list[str]], advance: Callable[[int], object]
     ) -> None:
         """Score the pending ``{row: [metric, ...]}`` of the reference ``ref_path``."""
+        with self.shared():
+            self._score_group(ref_path, todo, advance)
+
+    def _score_group(
+        self, ref_path: str, todo: Mapping[int, list[str]], advance: Callable[[int], object]
+    ) -> None:
         needed = [m for m in self.metrics if any(m in ms for ms in todo.values())]
         try:
             ref = self._image(ref_path).unsqueeze(0)

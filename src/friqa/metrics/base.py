@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from friqa.backbone.precision import reduced_precision
 from friqa.exceptions import InputError
 from friqa.formatting import json_number
 from friqa.metrics.gradients import refuse_gradients
@@ -166,6 +167,9 @@ class Metric(nn.Module):
     """
 
     info: MetricInfo
+    #: Precision of the backbone passes (``"fp32"`` or ``"bf16"``; see
+    #: :mod:`friqa.backbone.precision`). Deep metrics take it as a constructor option.
+    precision: str = "fp32"
 
     def __init__(self, data_range: float = 1.0) -> None:
         super().__init__()
@@ -191,7 +195,8 @@ class Metric(nn.Module):
         ref, dist = check_pair(
             ref, dist, data_range=self.data_range, aligned=self.info.aligned, clamp=clamp
         )
-        result = self._compute(self.encode_ref(ref, validate=False), dist, return_map)
+        with reduced_precision(self.precision):
+            result = self._compute(self.encode_ref(ref, validate=False), dist, return_map)
         if not self.differentiable and torch.is_grad_enabled():
             result = refuse_gradients(self, result, ref, dist)
         return result
@@ -200,7 +205,8 @@ class Metric(nn.Module):
         """Prepare a reference batch once, to compare it with many distorted batches."""
         if validate:
             ref = check_batch(ref, "ref", data_range=self.data_range)
-        return EncodedRef(shape=tuple(ref.shape), data=self._encode_ref(ref))
+        with reduced_precision(self.precision):
+            return EncodedRef(shape=tuple(ref.shape), data=self._encode_ref(ref))
 
     def compute_encoded(
         self, ref: EncodedRef, dist: Tensor, *, return_map: bool = False
@@ -224,7 +230,8 @@ class Metric(nn.Module):
                 f"{tuple(ref.shape)} and dist {tuple(dist.shape)}"
             )
         data = ref.data if ref.shape[0] == n else expand_batch(ref.data, n)
-        result = self._compute(EncodedRef((n, *ref.shape[1:]), data), dist, return_map)
+        with reduced_precision(self.precision):
+            result = self._compute(EncodedRef((n, *ref.shape[1:]), data), dist, return_map)
         if not self.differentiable and torch.is_grad_enabled():
             result = refuse_gradients(self, result, ref.data, dist)
         return result

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.deepssim import DEEPSSIM_MIN_SIZE, block_structure, deepssim_gram
@@ -194,6 +195,9 @@ class DeepSSIM(Metric):
         threshold: saliency threshold (see :func:`deepssim`).
         weights: VGG16 weights file.
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
 
     ``compute(...).extras["block_similarity"]`` holds the ``(N, 128, 128)`` grid of
     per-block structure terms whose mean is the score. There is no spatial map.
@@ -211,8 +215,11 @@ class DeepSSIM(Metric):
         threshold: float = 0.0,
         weights: str | os.PathLike[str] | None = None,
         data_range: float = 1.0,
+        *,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(data_range=data_range)
+        self.precision = check_precision(precision)
         self.threshold = _check_saliency(saliency, threshold)
         self.saliency = saliency.lower() if isinstance(saliency, str) else saliency
         self.weights = weights

@@ -44,6 +44,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.deepwsd import (
@@ -91,6 +92,9 @@ class DeepWSD(Metric):
             ``as_loss=True``) instead of the ``log``/``log**2`` output.
         weights: VGG16 weights (see :func:`friqa.backbone.get_vgg16`).
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
 
     Scores: lower is better, 0 for identical images, one per image; a batch gives
     the same scores as its images one by one.
@@ -104,8 +108,11 @@ class DeepWSD(Metric):
         as_loss: bool = False,
         weights: str | os.PathLike[str] | None = None,
         data_range: float = 1.0,
+        *,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(data_range=data_range)
+        self.precision = check_precision(precision)
         if resize not in (None, "deepwsd"):
             raise InputError(f"resize must be None or 'deepwsd', got {resize!r}")
         self.resize = resize

@@ -35,6 +35,7 @@ import os
 import torch
 from torch import Tensor
 
+from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.functional.dists import (
     DISTS_CHANNELS,
@@ -74,6 +75,9 @@ class DISTS(Metric):
         weights: VGG16 weights file (``None``: friqa's default resolution, see
             :func:`friqa.backbone.resolve_vgg16_weights`).
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
 
     Example:
         >>> metric = DISTS()  # doctest: +SKIP
@@ -86,10 +90,15 @@ class DISTS(Metric):
     beta: Tensor
 
     def __init__(
-        self, weights: str | os.PathLike[str] | None = None, data_range: float = 1.0
+        self,
+        weights: str | os.PathLike[str] | None = None,
+        data_range: float = 1.0,
+        *,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(data_range)
         self.weights = weights
+        self.precision = check_precision(precision)
         alpha, beta = dists_alpha_beta()
         self.register_buffer("alpha", torch.cat([alpha[k] for k in DISTS_LAYERS]), persistent=False)
         self.register_buffer("beta", torch.cat([beta[k] for k in DISTS_LAYERS]), persistent=False)

@@ -33,6 +33,7 @@ import os
 
 from torch import Tensor
 
+from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.functional.lpips import (
@@ -74,6 +75,9 @@ class LPIPS(Metric):
         weights: VGG16 weights file (``None``: friqa's default resolution, see
             :func:`friqa.backbone.resolve_vgg16_weights`).
         data_range: the value of white in the inputs.
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
 
     ``compute(..., return_map=True)`` gives the ``(N, 1, H, W)`` map of LPIPS'
     ``spatial=True`` mode. ``extras["layers"]`` holds the per-layer scores
@@ -94,10 +98,15 @@ class LPIPS(Metric):
     lin_relu5_3: Tensor
 
     def __init__(
-        self, weights: str | os.PathLike[str] | None = None, data_range: float = 1.0
+        self,
+        weights: str | os.PathLike[str] | None = None,
+        data_range: float = 1.0,
+        *,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(data_range)
         self.weights = weights
+        self.precision = check_precision(precision)
         for layer, w in lpips_linear_weights().items():
             self.register_buffer(f"lin_{layer}", w, persistent=False)
 

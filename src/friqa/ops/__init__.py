@@ -9,6 +9,7 @@ from friqa.ops.filters import (
     gaussian_kernel2d,
     pad2d,
     separable_filter,
+    shifted_sum,
 )
 from friqa.ops.patches import grid_shape, patch_columns, patch_vectors
 
@@ -24,4 +25,5 @@ __all__ = [
     "patch_vectors",
     "pad2d",
     "separable_filter",
+    "shifted_sum",
 ]

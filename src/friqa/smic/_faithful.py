@@ -40,6 +40,7 @@ import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
+from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, Family, MetricInfo, MetricResult
@@ -122,6 +123,9 @@ class FaithfulSMICMetric(SMICMetric):
         preprocess: apply the reference's resizing (default, needed to reproduce its
             numbers); ``False`` uses the images as given.
         data_range: the value of white in the inputs (images are divided by it).
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
         patch_size, stride: the attention patches (default: the reference's, the
             class attributes); a smaller ``patch_size`` lets small images be scored
             (the scores then differ from the reference's, which uses the defaults).
@@ -152,9 +156,11 @@ class FaithfulSMICMetric(SMICMetric):
         data_range: float = 1.0,
         patch_size: int | None = None,
         stride: int | None = None,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(data_range)
         self.weights = weights
+        self.precision = check_precision(precision)
         self.preprocess = bool(preprocess)
         if patch_size is not None or stride is not None:
             self.patch_size, self.stride = check_patches(

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from friqa.backbone.feature_cache import active_feature_cache
 from friqa.backbone.vgg16 import get_vgg16
 from friqa.exceptions import InputError
 from friqa.mic import mic
@@ -105,7 +106,38 @@ def attention_grids(
         ...                       stride=4)
         >>> out["a"].shape, out["a"].dtype
         (torch.Size([2, 3, 3]), torch.float64)
+
+    Inside a :func:`friqa.backbone.feature_cache` scope (a :class:`~friqa.MetricSet`),
+    metrics handing in the same shared features, equal projections and the same
+    parameters get the grids computed once (``psnr_smic``, ``ssim_smic`` and
+    ``dists_smic`` do).
     """
+    cache = active_feature_cache()
+    if cache is None:
+        return _attention_grids(ref_feats, dist_feats, projections, patch_size, stride, alpha, c)
+    stages = tuple(projections)
+    return dict(
+        cache.memoize(
+            "smic.attention_grids",
+            [f[s] for f in (ref_feats, dist_feats) for s in stages],
+            [projections[s] for s in stages],
+            (stages, patch_size, stride, alpha, c),
+            lambda: _attention_grids(
+                ref_feats, dist_feats, projections, patch_size, stride, alpha, c
+            ),
+        )
+    )
+
+
+def _attention_grids(
+    ref_feats: Mapping[str, Tensor],
+    dist_feats: Mapping[str, Tensor],
+    projections: Mapping[str, Tensor],
+    patch_size: int,
+    stride: int,
+    alpha: float,
+    c: float,
+) -> dict[str, Tensor]:
     xs: list[Tensor] = []
     ys: list[Tensor] = []
     shapes: list[tuple[str, int, int, int, int]] = []

@@ -116,6 +116,9 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         as_loss: return the raw ``total / 6`` instead of the ``log`` output.
         data_range: the value of white in the inputs.
         patch_size: attention patches and patch terms, which tile the layers (default 4).
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
     """
 
     info = DEEPWSD_SMIC_INFO
@@ -132,6 +135,7 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         as_loss: bool = False,
         data_range: float = 1.0,
         patch_size: int | None = None,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
             weights,
@@ -139,6 +143,7 @@ class DeepWSDSMIC(FaithfulSMICMetric):
             data_range=data_range,
             patch_size=patch_size,
             stride=patch_size,  # the patch terms tile the layer: stride = patch size
+            precision=precision,
         )
         self.as_loss = bool(as_loss)
 

@@ -93,6 +93,7 @@ class SSIMSMIC(FaithfulMapSMICMetric):
         k2: float = 0.03,
         patch_size: int | None = None,
         stride: int | None = None,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
             weights,
@@ -100,6 +101,7 @@ class SSIMSMIC(FaithfulMapSMICMetric):
             data_range=data_range,
             patch_size=patch_size,
             stride=stride,
+            precision=precision,
         )
         self.window_size, self.sigma, self.k1, self.k2 = check_ssim_params(
             window_size, sigma, k1, k2

@@ -46,8 +46,10 @@ class LPIPSPlusSMIC(SMICVariant):
     base: LPIPS
 
     @classmethod
-    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
-        return LPIPS(weights, data_range)
+    def base_metric(
+        cls, weights: str | os.PathLike[str] | None, data_range: float, precision: str
+    ) -> Metric:
+        return LPIPS(weights, data_range, precision=precision)
 
     def _rectify(
         self, base: Any, dist: Tensor, grids: Mapping[str, Tensor], return_map: bool

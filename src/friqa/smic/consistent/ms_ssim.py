@@ -41,7 +41,9 @@ class MSSSIMPlusSMIC(SMICVariant):
     base: MSSSIM
 
     @classmethod
-    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
+    def base_metric(
+        cls, weights: str | os.PathLike[str] | None, data_range: float, precision: str
+    ) -> Metric:
         return MSSSIM(data_range)
 
     def _rectify(

@@ -47,6 +47,7 @@ class PSNRPlusSMIC(SMICWrapper):
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
         y_channel: YChannel = False,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
             PSNR(data_range, y_channel=y_channel),
@@ -54,6 +55,7 @@ class PSNRPlusSMIC(SMICWrapper):
             patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             info=PSNR_PLUS_SMIC_INFO,
         )
 

@@ -53,6 +53,7 @@ class SSIMPlusSMIC(SMICWrapper):
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
         y_channel: YChannel = False,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
             SSIM(data_range, quantize=quantize, y_channel=y_channel),
@@ -60,6 +61,7 @@ class SSIMPlusSMIC(SMICWrapper):
             patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             info=SSIM_PLUS_SMIC_INFO,
         )
 

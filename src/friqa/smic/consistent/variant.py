@@ -3,7 +3,7 @@
 A registered variant (``psnr+smic``, ``lpips+smic``, ...) is an
 :class:`~friqa.smic.consistent.wrapper.SMICWrapper` around one fixed base metric.
 :class:`SMICVariant` gives them one constructor (``weights``, ``data_range``,
-``patch_size``, ``stride``, ``attention_scale``); a subclass names its base metric in
+``patch_size``, ``stride``, ``attention_scale``, ``precision``); a subclass names its base metric in
 :meth:`SMICVariant.base_metric` and, when its score is not the pooled rectified
 map itself, overrides :meth:`SMICWrapper.reduce_score`. :func:`consistent_info`
 fills in the metadata every variant shares.
@@ -60,6 +60,8 @@ class SMICVariant(SMICWrapper):
         data_range: the value of white in the inputs.
         patch_size, stride: the attention patches (the reference: 7 and 7).
         attention_scale: ``"smic"`` or ``"native"`` (see :func:`attention_input`).
+        precision: ``"fp32"`` (default) or ``"bf16"`` for the backbone passes (see
+            :mod:`friqa.backbone.precision`).
     """
 
     def __init__(
@@ -70,17 +72,21 @@ class SMICVariant(SMICWrapper):
         patch_size: int = 7,
         stride: int = 7,
         attention_scale: AttentionScale = "smic",
+        precision: str = "fp32",
     ) -> None:
         super().__init__(
-            self.base_metric(weights, data_range),
+            self.base_metric(weights, data_range, precision),
             weights=weights,
             patch_size=patch_size,
             stride=stride,
             attention_scale=attention_scale,
+            precision=precision,
             info=self.info,
         )
 
     @classmethod
-    def base_metric(cls, weights: str | os.PathLike[str] | None, data_range: float) -> Metric:
+    def base_metric(
+        cls, weights: str | os.PathLike[str] | None, data_range: float, precision: str
+    ) -> Metric:
         """The wrapped metric (subclasses implement it)."""
         raise NotImplementedError

@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
 from friqa.metrics.base import EncodedRef, Metric, MetricInfo, MetricResult, expand_batch
@@ -123,6 +124,9 @@ class SMICWrapper(SMICMetric):
         name: registry-style name in :attr:`info` (default ``"<metric>+smic"``).
         info: the metadata of this instance; default derived from the base metric,
             ``name``, ``reduce`` and ``lower_better`` (the registered variants pass theirs).
+        precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
+            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            :mod:`friqa.backbone.precision`); never the default.
 
     ``compute(..., return_map=True)`` gives the rectified map; ``extras`` holds
     ``"grids"``, ``"attention"`` (at the map size), ``"distortion_map"`` and
@@ -161,9 +165,12 @@ class SMICWrapper(SMICMetric):
         lower_better: bool = True,
         name: str | None = None,
         info: MetricInfo | None = None,
+        precision: str = "fp32",
     ) -> None:
         if isinstance(metric, str):
-            options = {"weights": weights} if metric_info(metric).needs_weights else {}
+            options: dict[str, object] = {}
+            if metric_info(metric).needs_weights:
+                options = {"weights": weights, "precision": precision}
             metric = create_metric(metric, **options)
         base_info: MetricInfo | None = None
         if isinstance(metric, Metric):
@@ -183,6 +190,7 @@ class SMICWrapper(SMICMetric):
         elif not callable(metric):
             raise InputError(f"metric must be a Metric, a name or a callable, got {metric!r}")
         super().__init__(data_range)
+        self.precision = check_precision(precision)
         if attention_scale not in ("smic", "native"):
             raise InputError(f"attention_scale must be 'smic' or 'native', got {attention_scale!r}")
         self.base = metric
