@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+import friqa
 from friqa.metrics.base import Metric, MetricResult
 
 __all__ = [
@@ -188,3 +189,17 @@ def check_data_range(
     assert metric.data_range == 1.0 and scaled.data_range != 1.0
     k = scaled.data_range
     torch.testing.assert_close(scaled(ref * k, dist * k), metric(ref, dist), rtol=rtol, atol=atol)
+
+
+def library_metrics() -> list[str]:
+    """The registered metrics that friqa itself defines, read from the registry.
+
+    Test doubles that other test modules register (one sleeps, one raises on purpose)
+    are left out by where their class lives, not by name. Creating a metric is cheap:
+    the deep ones load their weights on first use.
+    """
+    return [
+        name
+        for name in friqa.list_metrics()
+        if type(friqa.create_metric(name)).__module__.partition(".")[0] == "friqa"
+    ]

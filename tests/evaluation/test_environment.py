@@ -42,7 +42,11 @@ def test_run_config_weights_warning_reprs_and_smic_scales(
     config = json.loads((tmp_path / "out" / "run_config.json").read_text())
     assert config["friqa_version"] and config["torch_version"] == torch.__version__
     assert config["device"] == "cpu"
-    assert config["metric_settings"]["psnr"] == {"crop_border": 0, "data_range": 1.0, "y_channel": False}
+    assert config["metric_settings"]["psnr"] == {
+        "crop_border": 0,
+        "data_range": 1.0,
+        "y_channel": False,
+    }
     assert config["metric_settings"]["lpips"]["weights"] == str(vgg_weights_path)
     assert config["weights"]["lpips"] == {
         "path": str(vgg_weights_path.absolute()),

@@ -35,6 +35,7 @@ from metric_checks import (
     check_encoded_reference,
     check_float64_follows_input_dtype,
     check_gradients_finite,
+    library_metrics,
     load_rgb,
 )
 
@@ -74,21 +75,7 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
 }
 
 
-def _library_metrics() -> list[str]:
-    """The registered metrics that friqa itself defines, read from the registry.
-
-    Test doubles that other test modules register (one sleeps, one raises on purpose)
-    are left out by where their class lives, not by name. Creating a metric is cheap:
-    the deep ones load their weights on first use.
-    """
-    return [
-        name
-        for name in friqa.list_metrics()
-        if type(friqa.create_metric(name)).__module__.partition(".")[0] == "friqa"
-    ]
-
-
-METRICS = _library_metrics()
+METRICS = library_metrics()
 
 
 def _known_failure(request: pytest.FixtureRequest, name: str) -> None:
