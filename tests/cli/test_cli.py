@@ -94,6 +94,27 @@ def test_score_pairs_csv(tmp_path: Path, shared_data: Path) -> None:
     assert "missing.png" in lines[3] and lines[1].split(",")[2] != ""
 
 
+def test_score_pairs_out_parquet_has_the_csv_columns(tmp_path: Path, shared_data: Path) -> None:
+    pytest.importorskip("pyarrow", reason="Parquet output needs pyarrow (the ray or test extra)")
+    from friqa.io.tables import read_table
+
+    kadid = shared_data / "pairs" / "kadid"
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("ref,dist,mos\nI07.png,I07_09_04.png,3.5\nI47.png,missing.png,2.0\n")
+    tables = {}
+    for ext in ("csv", "parquet"):
+        out = tmp_path / f"scores.{ext}"
+        res = _run("score", "--pairs", str(pairs), "--root", str(kadid), "-m", "psnr", "--out",
+                   str(out))  # fmt: skip
+        assert res.returncode == 1, res.stderr  # the missing file fails, the other row is kept
+        tables[ext] = read_table(out)
+    csv_rows, parquet_rows = tables["csv"], tables["parquet"]
+    assert [list(r) for r in parquet_rows] == [list(r) for r in csv_rows]
+    assert list(parquet_rows[0]) == ["ref", "dist", "mos", "psnr", "error"]
+    assert float(parquet_rows[0]["psnr"]) == float(csv_rows[0]["psnr"])
+    assert "missing.png" in str(parquet_rows[1]["error"])
+
+
 def test_user_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "not_an_image.png"
     bad.write_text("hello")
