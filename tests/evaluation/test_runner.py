@@ -285,3 +285,24 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
     b = {(r.row, r.metric): r.score for r in read_scores(fresh.scores_path)}
     assert a == pytest.approx(b)
     assert torch.isfinite(torch.tensor(list(a.values()))).all()
+
+
+def test_memory_limit_tiles_psnr_and_refuses_deep_metrics_in_one_line(
+    synthetic: Manifest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vgg_weights_path: Path
+) -> None:
+    """Issue 14 #5 in evaluate: the memory estimate runs before each batch (limit lowered)."""
+    monkeypatch.setenv("FRIQA_MEMORY_LIMIT", "4K")
+    options = {"lpips": {"weights": str(vgg_weights_path)}}
+    res = score_manifest(
+        synthetic, ["psnr", "lpips"], tmp_path / "low", batch_size=4, metric_options=options
+    )
+    records = {(r.row, r.metric): r for r in read_scores(res.scores_path)}
+    monkeypatch.delenv("FRIQA_MEMORY_LIMIT")
+    full = score_manifest(synthetic, ["psnr"], tmp_path / "full", batch_size=4)
+    expected = {r.row: r.score for r in read_scores(full.scores_path)}
+    for i in range(len(synthetic)):
+        assert records[(i, "psnr")].status == "ok"  # exact bands of rows
+        assert records[(i, "psnr")].score == pytest.approx(expected[i], rel=1e-6)
+        failed = records[(i, "lpips")]
+        assert failed.status == "failed" and "memory limit" in failed.reason
+        assert "\n" not in failed.reason and "Traceback" not in failed.reason

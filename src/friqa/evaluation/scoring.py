@@ -39,6 +39,7 @@ from friqa.evaluation.options import ImageLoader, RunOptions
 from friqa.evaluation.scores_file import ScoreRecord, clean_reason
 from friqa.exceptions import FriqaError, WeightsError
 from friqa.metrics.base import EncodedRef, Metric
+from friqa.metrics.memory import check_memory, score_within_memory
 from friqa.metrics.metric_set import MetricSet
 
 __all__ = ["MetricTiming", "RecordSink", "GroupScorer"]
@@ -201,7 +202,9 @@ class GroupScorer:
         metric = self.metrics[name]
         try:
             dist = torch.stack([images[i] for i in ids])
-            if encoded is not None:
+            if check_memory(metric, dist) is not None:  # too large at once: exact row bands
+                score = score_within_memory(metric, ref.expand(len(ids), *ref.shape[1:]), dist)
+            elif encoded is not None:
                 score = metric.compute_encoded(encoded, dist).score
             else:
                 score = metric.compute(ref.expand(len(ids), *ref.shape[1:]), dist).score

@@ -3,7 +3,8 @@
 A metric on a huge image would otherwise die in the allocator (``can't allocate
 memory``, a traceback). Before computing, :func:`score_within_memory` estimates
 the peak memory from the batch's size (:func:`estimate_bytes`, a per-pixel cost
-per metric, measured with float32 and scaled by the dtype) and compares it with
+per metric for float32, scaled by the dtype: a rounded-up bound, see
+:data:`BYTES_PER_PIXEL`) and compares it with
 a limit (:func:`memory_limit`: ``FRIQA_MEMORY_LIMIT`` or ``--memory-limit``,
 else 80 % of the available RAM). Above it:
 
@@ -42,7 +43,10 @@ __all__ = [
     "score_within_memory",
 ]
 
-#: Peak bytes per pixel of one float32 (ref, dist) pair, per metric (measured, rounded up).
+#: Peak bytes per pixel of one float32 (ref, dist) pair, per metric: deliberately generous
+#: bounds. Peak RSS above the inputs, measured once on a 1024x1024 pair on CPU (torch
+#: 2.13, no grad, 2026-11-30): psnr 12, ssim 243, ssim_rgb 199, ms_ssim 185, lpips 1455,
+#: dists 1504, deepwsd 25 (it downsamples first), deepssim 799; every bound is above that.
 #: Deep metrics keep several full-resolution VGG16 activations of both images.
 BYTES_PER_PIXEL: dict[str, int] = {
     "psnr": 80,
