@@ -33,7 +33,7 @@ from friqa.evaluation.lock import RunLock
 from friqa.evaluation.manifest import Manifest
 from friqa.evaluation.options import RunOptions
 from friqa.evaluation.progress import progress_bar
-from friqa.evaluation.run_config import open_run_dir, run_config, write_config
+from friqa.evaluation.run_config import RunPaths, open_run_dir, run_config, write_config
 from friqa.evaluation.scores_file import ScoresWriter, read_scores, rewrite_scores
 from friqa.evaluation.scoring import GroupScorer, MetricTiming
 from friqa.evaluation.shards import merge_parts
@@ -72,6 +72,36 @@ class RunResult:
     seconds: float
     pairs_per_second: float
     timings: dict[str, MetricTiming] = field(default_factory=dict)
+
+    @classmethod
+    def of_run(
+        cls,
+        paths: RunPaths,
+        *,
+        n_metrics: int,
+        n_rows: int,
+        skipped: int,
+        ok: int,
+        failed: int,
+        failed_before: int,
+        seconds: float,
+        timings: dict[str, MetricTiming],
+    ) -> RunResult:
+        """The result of a run that wrote ``ok`` + ``failed`` records in ``seconds``."""
+        written = ok + failed
+        return cls(
+            out_dir=paths.out_dir,
+            scores_path=paths.scores,
+            config_path=paths.config,
+            total=n_rows * n_metrics,
+            skipped=skipped,
+            scored=ok,
+            failed=failed,
+            failed_total=failed + failed_before,
+            seconds=seconds,
+            pairs_per_second=(written / n_metrics) / seconds if seconds > 0 and written else 0.0,
+            timings=timings,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -165,18 +195,15 @@ def _score_locked(
         finally:
             bar.close()
     seconds = time.perf_counter() - start
-    written = run.ok + run.failed
     failed_before = sum(1 for r in existing if not r.ok and (r.row, r.metric) in done)
-    return RunResult(
-        out_dir=paths.out_dir,
-        scores_path=paths.scores,
-        config_path=paths.config,
-        total=n_rows * len(names),
+    return RunResult.of_run(
+        paths,
+        n_metrics=len(names),
+        n_rows=n_rows,
         skipped=len(done),
-        scored=run.ok,
+        ok=run.ok,
         failed=run.failed,
-        failed_total=run.failed + failed_before,
+        failed_before=failed_before,
         seconds=seconds,
-        pairs_per_second=(written / len(names)) / seconds if seconds > 0 and written else 0.0,
         timings=run.timings,
     )

@@ -141,18 +141,15 @@ def score_sharded(
         merge_parts(paths.scores, manifest, names)
         if not paths.scores.exists():  # nothing was left to score
             rewrite_scores(paths.scores, [])
-    written = ok + failed
     failed_before = sum(1 for k in done if not known[k].ok)
-    return RunResult(
-        out_dir=paths.out_dir,
-        scores_path=paths.scores,
-        config_path=paths.config,
-        total=n_rows * len(names),
+    return RunResult.of_run(
+        paths,
+        n_metrics=len(names),
+        n_rows=n_rows,
         skipped=len(done),
-        scored=ok,
+        ok=ok,
         failed=failed,
-        failed_total=failed + failed_before,
+        failed_before=failed_before,
         seconds=seconds,
-        pairs_per_second=(written / len(names)) / seconds if seconds > 0 and written else 0.0,
         timings=timings,
     )
