@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +14,6 @@ import friqa.mic.engine as engine
 import friqa.mic.workers as workers
 from friqa.exceptions import InputError
 from friqa.mic import clear_workspace, grid_plan, mic, mic_reference
-
-
-@pytest.fixture(scope="module")
-def fixture_pairs(shared_dir: Path) -> dict[str, np.ndarray]:
-    path = shared_dir / "fixtures" / "mic_minepy.npz"
-    if not path.exists():
-        pytest.skip(f"needs {path}")
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
 
 
 def _grouped(fx: dict[str, np.ndarray]) -> dict[tuple[int, float, float], list[int]]:

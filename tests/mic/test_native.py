@@ -21,15 +21,6 @@ from friqa.mic import mic, mic_reference
 needs_kernel = pytest.mark.skipif(native.kernel() is None, reason="no C compiler for the kernel")
 
 
-@pytest.fixture(scope="module")
-def fixture_pairs(shared_dir: Path) -> dict[str, np.ndarray]:
-    path = shared_dir / "fixtures" / "mic_minepy.npz"
-    if not path.exists():
-        pytest.skip(f"needs {path}")
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
-
-
 @pytest.fixture
 def restore_threads():  # type: ignore[no-untyped-def]
     saved = torch.get_num_threads()
