@@ -214,13 +214,11 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".tsv", ".json", ".parquet"):
         raise InputError(f"--out {path}: use a .csv, .json, .parquet or .tsv file name")
-    fields: list[str] = []
-    for row in rows:
-        fields.extend(k for k in row if k not in fields)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix != ".tsv":
-        write_table(rows, path, columns=fields)
+        write_table(rows, path)
         return
+    fields = list(dict.fromkeys(k for row in rows for k in row))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, delimiter="\t")
         writer.writeheader()

@@ -26,8 +26,5 @@ def write_folder_table(rows: Sequence[Mapping[str, Any]], path: str | os.PathLik
     out = Path(path)
     if out.suffix.lower() not in FOLDER_TABLE_FORMATS:
         raise InputError(f"--out {out}: use a {', '.join(FOLDER_TABLE_FORMATS)} file name")
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_table(rows, out, columns=columns)
+    return write_table(rows, out)

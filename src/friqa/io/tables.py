@@ -101,9 +101,10 @@ def write_table(
     """Write ``table`` to ``path`` as CSV, JSON, JSON lines or Parquet (by its extension).
 
     Args:
-        table: rows as mappings (all with the same keys), or a pandas data frame.
+        table: rows as mappings, or a pandas data frame.
         path: ``.csv``, ``.json`` (a list of objects), ``.jsonl`` or ``.parquet``.
-        columns: the columns, in order (default: the keys of the first row).
+        columns: the columns, in order (default: every key of the rows, in the order
+            first seen; a row without a key leaves that cell empty).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -115,7 +116,7 @@ def write_table(
     p = Path(path)
     fmt = table_format(p)
     rows = _as_rows(table)
-    cols = list(columns) if columns is not None else list(rows[0]) if rows else []
+    cols = list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
     try:
         if fmt == "parquet":
