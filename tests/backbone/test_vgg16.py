@@ -105,6 +105,19 @@ def test_only_runs_as_deep_as_needed() -> None:
     assert max(calls) == TAPS["relu2_2"]
 
 
+def test_in_place_relus_never_overwrite_a_tap_or_the_callers_tensor() -> None:
+    net = _random_vgg("max")
+    x = torch.rand(1, 3, 16, 16)
+    feats = net(x, ["conv1_1", "relu1_1", "relu1_2"], normalize=False)
+    conv = torch.nn.functional.conv2d(x, net.features[0].weight, net.features[0].bias, padding=1)
+    assert (feats["conv1_1"] < 0).any()  # the tap before the ReLU keeps its negative values
+    assert torch.equal(feats["conv1_1"], conv)
+    assert torch.equal(feats["relu1_1"], conv.clamp_min(0))
+    h = conv.clone()
+    _, out = net.run_layers(h, 1, 3, [1, 3])  # a pass resumed at a ReLU
+    assert torch.equal(h, conv) and torch.equal(out[3], feats["relu1_2"])
+
+
 def test_real_weights_give_finite_features(vgg_weights_path: Path, shared_data: Path) -> None:
     img = Image.open(shared_data / "pairs" / "kadid" / "I07.png").convert("RGB")
     x = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)[None].float() / 255

@@ -6,6 +6,11 @@ are max-pools as in torchvision or L2 pools as in DISTS (``pooling='l2'``). The
 module is frozen and in eval mode, but gradients flow to the input when the
 input requires them (perceptual losses need that).
 
+The ReLUs run in place on the convolution output they follow (as torchvision's
+VGG16 does: less memory traffic, about 8 % of a pass on CPU); a pass copies
+that output first when it is a recorded tap (``conv1_1``) or the tensor a
+resumed pass starts from, so no tensor handed out is ever overwritten.
+
 ``channels_last=True`` (off by default) runs float32/float64 inputs on CPU or
 CUDA in the ``channels_last`` memory format and hands the features back
 contiguous. On a 2-core CPU float32 gets 1.05-1.2x faster and its features stay
@@ -119,7 +124,7 @@ class VGG16(nn.Module):
             elif i in _POOL_INDICES:
                 layers.append(make_pool(pooling, _POOL_INDICES[i]))
             else:
-                layers.append(nn.ReLU(inplace=False))
+                layers.append(nn.ReLU(inplace=True))  # on the pass's own conv output
         self.features = nn.Sequential(*layers)
         self.features.load_state_dict(
             {k.removeprefix("features."): v for k, v in state_dict.items()}, strict=False
@@ -211,7 +216,10 @@ class VGG16(nn.Module):
         channels_last = self.uses_channels_last(h)
         out: dict[int, Tensor] = {}
         for i in range(start, stop + 1):
-            h = self.features[i](h)
+            layer = self.features[i]
+            if isinstance(layer, nn.ReLU) and (i == start or i - 1 in keep):
+                h = h.clone()  # the in-place ReLU must not overwrite a tensor handed out
+            h = layer(h)
             if i == 0 and conv1_1_mask is not None:
                 h = h * conv1_1_mask
             if i in keep:
