@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricResult
@@ -99,7 +100,7 @@ class PSNR(Metric):
 
     def _compute(self, ref: EncodedRef, dist: Tensor, return_map: bool) -> MetricResult:
         dist = sr_prepare(dist, self.data_range, self.y_channel, self.crop_border)
-        sq = (ref.data - dist) ** 2
+        sq = F.mse_loss(dist, ref.data, reduction="none")  # (ref - dist)^2 in one pass
         score = psnr_from_mse(sq.mean(dim=(1, 2, 3)), self.data_range)
         return MetricResult(score=score, map=sq.mean(dim=1, keepdim=True) if return_map else None)
 
