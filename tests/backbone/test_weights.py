@@ -79,6 +79,16 @@ def test_wrong_shape_is_an_error(tmp_path: Path) -> None:
         load_vgg16_state_dict(path)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_weights_are_an_error(tmp_path: Path, bad: float) -> None:
+    sd = _random_state_dict()
+    sd["features.21.weight"][7, 3, 1, 2] = bad
+    path = tmp_path / "bad.pth"
+    torch.save(sd, path)
+    with pytest.raises(WeightsError, match=r"features\.21\.weight contains NaN or infinite"):
+        load_vgg16_state_dict(path)
+
+
 def test_truncated_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "full.pth"
     torch.save(_random_state_dict(), path)

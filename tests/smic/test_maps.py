@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from friqa import create_metric
+from friqa.backbone import get_vgg16
 from friqa.exceptions import InputError
 from friqa.io import load_image
 from friqa.smic.attention import min_max_normalize
@@ -64,6 +66,32 @@ def test_metric_maps_on_a_crop(
     assert wrapped.rectified.shape == (1, 1, 118, 150)
     with pytest.raises(InputError, match="no distortion map"):
         smic_maps(ref, dist, "dists_smic", weights=vgg_weights_path)
+
+
+@pytest.mark.parametrize(("metric", "passes"), [("psnr_smic", 2), ("lpips+smic", 4)])
+def test_the_display_grids_reuse_the_scores_backbone_passes(
+    kadid: tuple[torch.Tensor, torch.Tensor], vgg_weights_path: Path, metric: str, passes: int
+) -> None:
+    """One VGG16 pass per image and kind of input (lpips+smic: LPIPS' and the attention's),
+    not a second pass for the stride-1 grids; the grids equal those computed alone."""
+    ref, dist = kadid[0][..., 100:228, 160:320], kadid[1][..., 100:228, 160:320]
+    calls: list[int] = []
+    hooks = [
+        get_vgg16(vgg_weights_path, pooling)
+        .features[0]
+        .register_forward_hook(lambda *_a: calls.append(1))
+        for pooling in ("max", "l2")
+    ]
+    try:
+        maps = smic_maps(ref, dist, metric, weights=vgg_weights_path, stride=1)
+    finally:
+        for h in hooks:
+            h.remove()
+    assert len(calls) == passes
+    m = create_metric(metric, weights=vgg_weights_path)
+    alone = m.pair_grids(ref, dist, stride=1)
+    for stage, grid in alone.items():
+        assert torch.equal(maps.grids[stage], grid), stage
 
 
 def test_panel_png(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ from friqa.backbone.feature_cache import active_feature_cache
 from friqa.backbone.pooling import make_pool
 from friqa.backbone.precision import active_precision, autocast_dtype
 from friqa.backbone.weights import VGG16_CONV_SHAPES, load_vgg16_state_dict, resolve_vgg16_weights
-from friqa.exceptions import InputError
+from friqa.exceptions import InputError, WeightsError
 
 __all__ = [
     "VGG16",
@@ -120,15 +120,20 @@ class VGG16(nn.Module):
         for i in range(30):
             if i in VGG16_CONV_SHAPES:
                 out_c, in_c = VGG16_CONV_SHAPES[i]
-                layers.append(nn.Conv2d(in_c, out_c, kernel_size=3, padding=1))
+                # on the meta device: no random initialisation of weights loaded next
+                layers.append(nn.Conv2d(in_c, out_c, kernel_size=3, padding=1, device="meta"))
             elif i in _POOL_INDICES:
                 layers.append(make_pool(pooling, _POOL_INDICES[i]))
             else:
                 layers.append(nn.ReLU(inplace=True))  # on the pass's own conv output
         self.features = nn.Sequential(*layers)
-        self.features.load_state_dict(
-            {k.removeprefix("features."): v for k, v in state_dict.items()}, strict=False
-        )
+        convs = {f"{i}.{kind}" for i in VGG16_CONV_SHAPES for kind in ("weight", "bias")}
+        given = {k.removeprefix("features."): v for k, v in state_dict.items()}
+        missing = sorted(convs - set(given))
+        if missing:
+            raise WeightsError(f"the VGG16 state dict lacks {missing[:4]}")
+        convs_sd = {k: given[k].detach().to(torch.float32) for k in convs}
+        self.features.load_state_dict(convs_sd, assign=True)  # shares the loaded tensors
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)

@@ -63,10 +63,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to write: give -o PANEL.png and/or --npy ARRAYS.npz")
     if args.stride < 1:
         raise InputError(f"--stride must be >= 1, got {args.stride}")
+    figures = None
     if args.out:
-        from friqa.plotting import require_matplotlib
+        from friqa.plotting import preload_figures, require_matplotlib
 
         require_matplotlib("or write the arrays only (--npy, without -o)")  # before the work
+        figures = preload_figures()  # overlaps matplotlib's imports with the maps
     device = pick_device(args.device)
     memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     ref = load_image(args.ref).unsqueeze(0).to(device)
@@ -96,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         written.append(str(path if path.suffix == ".npz" else path.with_name(path.name + ".npz")))
     if args.out:
         from friqa.plotting.maps import smic_panel
+
+        if figures is not None:
+            figures.join()
 
         smic_panel(
             arrays["ref"],

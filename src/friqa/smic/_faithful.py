@@ -36,7 +36,6 @@ import os
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
-import torch
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
@@ -252,11 +251,10 @@ class FaithfulSMICMetric(SMICMetric):
     def _pair_grids(
         self, ref: Tensor, dist: Tensor, stride: int | None, patch_size: int | None
     ) -> dict[str, Tensor]:
-        n = ref.shape[0]
-        feats: dict[str, Tensor] = self._encode_ref(torch.cat([ref, dist]))["feats"]
+        # Two passes, as the score runs them: inside a feature-cache scope they are shared.
         return self.attention_grids(
-            {s: feats[s][:n] for s in SMIC_STAGES},
-            {s: feats[s][n:] for s in SMIC_STAGES},
+            self._encode_ref(ref)["feats"],
+            self._encode_ref(dist)["feats"],
             stride=stride,
             patch_size=patch_size,
         )

@@ -318,19 +318,16 @@ class SMICAttention(nn.Module):
         stride: int | None = None,
         patch_size: int | None = None,
     ) -> dict[str, Tensor]:
-        """Per-stage attention grids ``(N, gh, gw)`` of images in [0, 1], one backbone pass.
+        """Per-stage attention grids ``(N, gh, gw)`` of images in [0, 1].
 
-        ``ref`` and ``dist`` go through the backbone as one batch; ``stride`` and
+        ``ref`` and ``dist`` go through the backbone as two batches, as a score
+        computes them, so that inside a :func:`~friqa.backbone.feature_cache.feature_cache`
+        scope (``friqa map``) the passes of the score are reused; ``stride`` and
         ``patch_size`` override the module's for this call.
         """
         ref, dist = check_pair(ref, dist)
-        n = ref.shape[0]
-        feats = self.features(torch.cat([ref, dist]))
         return self.grids_from_features(
-            {s: f[:n] for s, f in feats.items()},
-            {s: f[n:] for s, f in feats.items()},
-            stride=stride,
-            patch_size=patch_size,
+            self.features(ref), self.features(dist), stride=stride, patch_size=patch_size
         )
 
     def forward(

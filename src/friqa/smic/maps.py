@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from friqa.backbone.feature_cache import feature_cache
 from friqa.exceptions import InputError
 from friqa.metrics.base import Metric
 from friqa.metrics.registry import create_metric, metric_info
@@ -196,7 +197,8 @@ def smic_maps(
     """
     m = _map_metric(metric, weights)
     ref, dist = check_pair(ref, dist, data_range=m.data_range)
-    with torch.no_grad():
+    # One scope: the stride-``stride`` grids reuse the VGG16 passes of the score.
+    with torch.no_grad(), feature_cache():
         result = m.compute(ref, dist, return_map=True)
         grids = m.pair_grids(ref, dist, stride=stride, patch_size=patch_size)
         shown_ref, shown_dist = m.map_input(ref), m.map_input(dist)
