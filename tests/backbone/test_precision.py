@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import friqa
-from friqa.backbone import get_vgg16
+from friqa.backbone import TAPS, get_vgg16
 from friqa.backbone.precision import active_precision, check_precision, reduced_precision
 from friqa.cli._common import precision_options
 from friqa.exceptions import InputError
@@ -41,6 +41,21 @@ def test_bf16_features_come_back_in_the_input_dtype(vgg_weights_path: Path) -> N
         assert v.dtype == torch.float32 and v.is_contiguous()
         assert not torch.equal(v, exact[k])
         assert torch.allclose(v, exact[k], rtol=0.1, atol=0.1 * float(exact[k].abs().max()))
+
+
+def test_bf16_runs_on_a_bfloat16_copy_of_the_weights_made_once(vgg_weights_path: Path) -> None:
+    net = get_vgg16(vgg_weights_path, "max")
+    twin = net.layers_for(torch.bfloat16)
+    assert twin is net.layers_for(torch.bfloat16) and net.layers_for(torch.float32) is net.features
+    assert twin[0].weight.dtype == torch.bfloat16
+    assert torch.equal(twin[0].weight, net.features[0].weight.to(torch.bfloat16))
+    x = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(1))
+    with reduced_precision("bf16"):
+        got = net(x, ("relu2_2",))["relu2_2"]
+    h = ((x - net.mean) / net.std).to(torch.bfloat16, memory_format=torch.channels_last)
+    for layer in twin[: TAPS["relu2_2"] + 1]:
+        h = layer(h)
+    assert torch.equal(got, h.float())
 
 
 def test_every_deep_metric_takes_bf16(vgg_weights_path: Path, shared_data: Path) -> None:

@@ -8,9 +8,10 @@ image. Inside ``with feature_cache():`` every :meth:`VGG16.forward
 
 * the key is the backbone's weights (file, device, dtype) and pooling, ImageNet
   normalisation on or off, the ``channels_last`` choice, the input's shape,
-  strides, dtype and device and the autocast state; the input's *content* must
-  then be equal (``torch.equal``; the same tensor object, unchanged since, is
-  taken without comparing), because each metric prepares its own copy;
+  strides, dtype and device, the dtype the pass runs in and the autocast state;
+  the input's *content* must then be equal (``torch.equal``; the same tensor
+  object, unchanged since, is taken without comparing), because each metric
+  prepares its own copy;
 * a hit hands back the recorded layer outputs; a request for deeper taps resumes
   the pass from the last layer output it kept (:meth:`VGG16.run_layers
   <friqa.backbone.vgg16.VGG16.run_layers>`); a request for a shallower tap that
@@ -82,6 +83,7 @@ def _pass_key(net: VGG16, x: Tensor, normalize: bool) -> tuple[Any, ...]:
         x.stride(),
         x.dtype,
         x.device,
+        net.pass_dtype(x),
         _autocast_state(x.device),
     )
 

@@ -2,11 +2,14 @@
 
 Every deep metric takes ``precision="fp32"`` (the default: the pass runs in the
 input's dtype, exactly as the reference code) or ``precision="bf16"``: its
-backbone passes then run under :func:`torch.autocast` -- bfloat16 on the CPU
-(fast where the CPU has AVX512-BF16 or AMX), float16 on CUDA -- in the
-``channels_last`` memory format, and the features are handed back in the
-input's dtype, so everything after the backbone (normalisation, layer terms,
-MIC, Wasserstein distances) computes as before. Scores move by about 1e-3 to
+backbone passes then run in bfloat16 on the CPU (fast where the CPU has
+AVX512-BF16 or AMX) on a bfloat16 copy of the weights made once per backbone
+(:meth:`friqa.backbone.vgg16.VGG16.layers_for`; :func:`torch.autocast` would
+cast every weight again at each pass, which made it 1.5x slower), and under
+float16 :func:`torch.autocast` on CUDA, in the ``channels_last`` memory format;
+the features are handed back in the input's dtype, so everything after the
+backbone (normalisation, layer terms, MIC, Wasserstein distances) computes as
+before. Scores move by about 1e-3 to
 1e-2 relative (measured per metric in ``docs/benchmarks.md``): fine for ranking
 images, not for reproducing published numbers. It is never the default.
 

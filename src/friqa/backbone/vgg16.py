@@ -28,6 +28,7 @@ Recognition", ICLR 2015.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Iterable
@@ -116,6 +117,7 @@ class VGG16(nn.Module):
             raise InputError(f"pooling must be 'max' or 'l2', got {pooling!r}")
         self.pooling = pooling
         self.channels_last = channels_last
+        self._twins: dict[torch.dtype, nn.Sequential] = {}
         layers: list[nn.Module] = []
         for i in range(30):
             if i in VGG16_CONV_SHAPES:
@@ -170,12 +172,15 @@ class VGG16(nn.Module):
             raise InputError(f"unknown VGG16 tap(s) {unknown}; choose from {list(TAPS)}")
         indices = sorted({TAPS[t] for t in wanted if TAPS[t] >= 0})
         low = autocast_dtype(x.device) if active_precision() != "fp32" else None
-        if low is not None and x.is_floating_point():
-            with torch.autocast(x.device.type, dtype=low):
+        if low is not None and x.is_floating_point() and self.pass_dtype(x) == x.dtype:
+            with torch.autocast(x.device.type, dtype=low):  # float16 on CUDA
                 by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
-            by_index = {i: t.to(x.dtype) for i, t in by_index.items()}
         else:
             by_index = self._layer_outputs(x, indices, normalize, conv1_1_mask)
+        by_index = {
+            i: t if t.dtype == x.dtype else t.to(x.dtype, memory_format=torch.contiguous_format)
+            for i, t in by_index.items()
+        }
         out: dict[str, Tensor] = {}
         if "image" in wanted:
             out["image"] = x
@@ -198,9 +203,35 @@ class VGG16(nn.Module):
     def prepare_input(self, x: Tensor, *, normalize: bool = True) -> Tensor:
         """What enters ``features[0]``: ImageNet-normalised if asked, in the pass's layout."""
         h = (x - self.mean) / self.std if normalize else x
+        dtype = self.pass_dtype(x)
+        if dtype != h.dtype:  # bfloat16 on the CPU, always channels_last
+            return h.to(dtype, memory_format=torch.channels_last)
         if self.uses_channels_last(h):
             h = h.contiguous(memory_format=torch.channels_last)
         return h
+
+    def pass_dtype(self, x: Tensor) -> torch.dtype:
+        """The dtype the layers run in for input ``x``: bfloat16 for a float32 CPU input
+        in ``precision="bf16"`` (on a bfloat16 copy of the weights, made once), else
+        ``x.dtype`` (CUDA's float16 runs under autocast instead)."""
+        if x.dtype == torch.float32 and x.device.type == "cpu" and active_precision() != "fp32":
+            return torch.bfloat16
+        return x.dtype
+
+    def layers_for(self, dtype: torch.dtype) -> nn.Sequential:
+        """``features`` with weights in ``dtype`` (a copy for a reduced precision, made once
+        per backbone, channels_last; never trained, so it never goes stale)."""
+        if dtype == self.features[0].weight.dtype:
+            return self.features
+        twin = self._twins.get(dtype)
+        if twin is None:
+            with _LOCK:
+                twin = self._twins.get(dtype)
+                if twin is None:
+                    twin = copy.deepcopy(self.features).to(dtype)
+                    twin = twin.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+                    self._twins[dtype] = twin
+        return twin
 
     def run_layers(
         self,
@@ -215,18 +246,22 @@ class VGG16(nn.Module):
         ``h`` is :meth:`prepare_input`'s output (``start == 0``) or the output of
         ``features[start - 1]``, so a pass can be resumed to deeper layers with the
         same operations on the same tensors (bit-identical to one longer pass).
-        Recorded outputs are handed back contiguous.
+        Recorded outputs are handed back contiguous (in a reduced-precision pass: as
+        computed, for :meth:`forward` to convert).
         """
         keep = set(record)
-        channels_last = self.uses_channels_last(h)
+        layers = self.layers_for(h.dtype)
+        # Recorded outputs are made contiguous, except in a reduced-precision pass, whose
+        # outputs :meth:`forward` converts (dtype and layout in one copy).
+        channels_last = self.uses_channels_last(h) and layers is self.features
         out: dict[int, Tensor] = {}
         for i in range(start, stop + 1):
-            layer = self.features[i]
+            layer = layers[i]
             if isinstance(layer, nn.ReLU) and (i == start or i - 1 in keep):
                 h = h.clone()  # the in-place ReLU must not overwrite a tensor handed out
             h = layer(h)
             if i == 0 and conv1_1_mask is not None:
-                h = h * conv1_1_mask
+                h = h * conv1_1_mask.to(h.dtype)
             if i in keep:
                 out[i] = h.contiguous() if channels_last else h
         return h, out
@@ -239,6 +274,8 @@ class VGG16(nn.Module):
     def uses_channels_last(self, x: Tensor) -> bool:
         """Whether a pass on ``x`` runs in the ``channels_last`` memory format (always in
         reduced precision, where it is the fast layout)."""
+        if x.dtype == torch.bfloat16 and x.device.type == "cpu":
+            return True
         if x.device.type not in _CHANNELS_LAST_DEVICES or x.dtype not in _CHANNELS_LAST_DTYPES:
             return False
         return self.channels_last or active_precision() != "fp32"

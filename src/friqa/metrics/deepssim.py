@@ -196,7 +196,7 @@ class DeepSSIM(Metric):
         weights: VGG16 weights file.
         data_range: the value of white in the inputs.
         precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
-            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            (CPU) / float16 (CUDA): faster, scores move slightly (see
             :mod:`friqa.backbone.precision`); never the default.
 
     ``compute(...).extras["block_similarity"]`` holds the ``(N, 128, 128)`` grid of

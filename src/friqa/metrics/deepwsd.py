@@ -93,7 +93,7 @@ class DeepWSD(Metric):
         weights: VGG16 weights (see :func:`friqa.backbone.get_vgg16`).
         data_range: the value of white in the inputs.
         precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
-            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            (CPU) / float16 (CUDA): faster, scores move slightly (see
             :mod:`friqa.backbone.precision`); never the default.
 
     Scores: lower is better, 0 for identical images, one per image; a batch gives

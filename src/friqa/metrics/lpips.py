@@ -76,7 +76,7 @@ class LPIPS(Metric):
             :func:`friqa.backbone.resolve_vgg16_weights`).
         data_range: the value of white in the inputs.
         precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
-            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            (CPU) / float16 (CUDA): faster, scores move slightly (see
             :mod:`friqa.backbone.precision`); never the default.
 
     ``compute(..., return_map=True)`` gives the ``(N, 1, H, W)`` map of LPIPS'

@@ -123,7 +123,7 @@ class FaithfulSMICMetric(SMICMetric):
             numbers); ``False`` uses the images as given.
         data_range: the value of white in the inputs (images are divided by it).
         precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
-            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            (CPU) / float16 (CUDA): faster, scores move slightly (see
             :mod:`friqa.backbone.precision`); never the default.
         patch_size, stride: the attention patches (default: the reference's, the
             class attributes); a smaller ``patch_size`` lets small images be scored

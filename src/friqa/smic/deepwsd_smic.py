@@ -117,7 +117,7 @@ class DeepWSDSMIC(FaithfulSMICMetric):
         data_range: the value of white in the inputs.
         patch_size: attention patches and patch terms, which tile the layers (default 4).
         precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
-            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            (CPU) / float16 (CUDA): faster, scores move slightly (see
             :mod:`friqa.backbone.precision`); never the default.
     """
 

@@ -125,7 +125,7 @@ class SMICWrapper(SMICMetric):
         info: the metadata of this instance; default derived from the base metric,
             ``name``, ``reduce`` and ``lower_better`` (the registered variants pass theirs).
         precision: ``"fp32"`` (default) or ``"bf16"``: the backbone passes in bfloat16
-            (CPU) / float16 (CUDA) autocast: faster, scores move slightly (see
+            (CPU) / float16 (CUDA): faster, scores move slightly (see
             :mod:`friqa.backbone.precision`); never the default.
 
     ``compute(..., return_map=True)`` gives the rectified map; ``extras`` holds
