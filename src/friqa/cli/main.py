@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    args_given = sys.argv[1:] if argv is None else list(argv)
+    if args_given == ["--version"]:  # without discovering (and importing) every command
+        sys.stdout.write(f"friqa {__version__}\n")
+        raise SystemExit(0)  # as argparse's version action does
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="friqa: %(message)s")
