@@ -39,6 +39,7 @@ from typing import Any, ClassVar, NamedTuple
 from torch import Tensor
 
 from friqa.backbone import get_vgg16
+from friqa.backbone.feature_cache import active_feature_cache
 from friqa.backbone.precision import check_precision
 from friqa.backbone.provenance import weights_repr
 from friqa.exceptions import InputError
@@ -189,7 +190,13 @@ class FaithfulSMICMetric(SMICMetric):
     def prepare(self, x: Tensor) -> Tensor:
         """Scale to [0, 1] and, with ``preprocess=True``, resize as the reference does."""
         x = x / self.data_range if self.data_range != 1.0 else x
-        return smic_prepare(x) if self.preprocess else x
+        if not self.preprocess:
+            return x
+        cache = active_feature_cache()
+        if cache is None or x.requires_grad:
+            return smic_prepare(x)
+        # in a shared scope (MetricSet, friqa map) each image is resized once
+        return cache.memoize("smic_prepare", [x], [], (), lambda: smic_prepare(x))
 
     def features(self, x: Tensor) -> dict[str, Tensor]:
         """VGG16 features of prepared images at :attr:`taps` (no ImageNet normalisation)."""
