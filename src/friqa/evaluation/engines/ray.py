@@ -11,10 +11,10 @@ processing on top of Ray tasks and actors):
   (for the deep metrics: VGG16 loaded once per worker) and scores shard after
   shard, with one more shard queued so it never waits. Ray schedules the actors
   on ``cpus_per_worker`` CPUs and ``gpus_per_worker`` GPUs each;
-* the driver streams the scored rows back as shards finish, in any order
-  (``iter_rows``), and hands each shard's result to the caller, which commits it
-  as a part file and advances its one progress bar (Ray Data's own bars and
-  console logs are off for the run).
+* the driver takes each shard's result as soon as its block is made, in any
+  order (``iter_batches`` without prefetching), and hands it to the caller,
+  which commits it as a part file and advances its one progress bar (Ray
+  Data's own bars and console logs are off for the run).
 
 Images are read by the workers from their paths (shared storage on a cluster);
 only shard descriptions and results travel through Ray. Both are pickled into
@@ -222,16 +222,21 @@ class RayEngine:
         self._connect(ray)
         job_ref = ray.put(replace(job, options=replace(job.options, progress=False)))
         scored = self.dataset(ray, job_ref, tasks)
-        rows = iter(scored.iter_rows())
+        # one block per shard, handed over as soon as it is made (no prefetching: a
+        # prefetched block would wait for the next one before reaching the driver)
+        blocks = iter(
+            scored.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
+        )
         finished = 0
         try:
             with _quiet_ray_data():
-                for row in rows:
-                    result = cloudpickle.loads(row[RESULT])
-                    if isinstance(result, FriqaError):
-                        raise result
-                    finished += 1
-                    yield result
+                for block in blocks:
+                    for blob in block[RESULT]:
+                        result = cloudpickle.loads(blob)
+                        if isinstance(result, FriqaError):
+                            raise result
+                        finished += 1
+                        yield result
         except RayActorError as exc:
             raise FriqaError(
                 f"a Ray worker died on each of the {self.options.max_retries + 1} attempts at "
@@ -242,7 +247,7 @@ class RayEngine:
         except RayError as exc:
             raise _failure(exc, "the Ray Data run failed") from None
         finally:
-            close = getattr(rows, "close", None)
+            close = getattr(blocks, "close", None)
             if close is not None:
                 close()  # stops the pipeline and its actors when the caller stops early
         self.stats = scored.stats()
