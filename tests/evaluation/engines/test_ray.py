@@ -220,11 +220,15 @@ def test_gpu_workers(synthetic: Manifest, local_scores: Path, tmp_path: Path) ->
 
 
 def test_shards_go_through_a_ray_data_actor_pool(synthetic: Manifest, tmp_path: Path) -> None:
+    context = ray.data.DataContext.get_current()
+    bars = context.enable_progress_bars
     engine = RayEngine(EngineOptions(**RAY))
     res = score_sharded(synthetic, METRICS, tmp_path / "o", engine=engine, engine_options=RAY)
     assert res.scored == 48
     assert engine.stats is not None  # Ray Data's own statistics of the run
     assert "MapBatches(ShardBatches): 4 tasks executed, 4 blocks produced" in engine.stats
+    # the run's datasets had Ray Data's bars off; the caller's context is as it was
+    assert ray.data.DataContext.get_current() is context and context.enable_progress_bars == bars
 
 
 class FailsOnShard2(ShardScorer):

@@ -117,6 +117,31 @@ class ShardBatches:
         return {RESULT: [cloudpickle.dumps(self.score(cloudpickle.loads(b))) for b in batch[TASK]]}
 
 
+#: The DataContext of a run: no progress bars, start line or statistics on the console
+#: (the driver has its own bar), and no time limit without output (a shard may take
+#: longer than Ray Data's default 30 minutes).
+RUN_CONTEXT = {
+    "enable_progress_bars": False,
+    "print_on_execution_start": False,
+    "enable_auto_log_stats": False,
+    "execution_no_progress_timeout_s": -1,
+}
+
+
+@contextmanager
+def _data_context(ctx: Any) -> Iterator[None]:
+    """``ctx`` (the current DataContext) with :data:`RUN_CONTEXT` while a dataset is made:
+    a Dataset keeps the context current at its creation, the caller's is restored."""
+    saved = {k: getattr(ctx, k) for k in RUN_CONTEXT}
+    for k, v in RUN_CONTEXT.items():
+        setattr(ctx, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(ctx, k, v)
+
+
 @contextmanager
 def _quiet_ray_data() -> Iterator[None]:
     """Ray Data's logger silenced (its start and end lines, its tracebacks of a failed
@@ -178,38 +203,34 @@ class RayEngine:
     def dataset(self, ray: ModuleType, job_ref: Any, tasks: Sequence[ShardTask]) -> Any:
         """The Ray Data pipeline of a run: shard tasks -> actor pool -> results (lazy)."""
         from ray import cloudpickle
-        from ray.data import ActorPoolStrategy, from_items
+        from ray.data import ActorPoolStrategy, DataContext, from_items
 
         opts = self.options
+        threads = max(1, int(opts.cpus_per_worker))
         with warnings.catch_warnings():
-            # Ray 2.60's own DataContext warns about its deprecated fields when made
+            # Ray 2.60's DataContext warns about its own deprecated fields when first made,
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.data\.")
-            # and deprecates extra remote args, yet they are the only way to bound the
-            # retries of an actor pool's tasks (default: retried forever)
+            # and deprecates extra remote args, yet only they bound the retries of an actor
+            # pool's tasks (Ray Data's default: max_task_retries=-1, retried forever)
             warnings.filterwarnings("ignore", message=".*ray_remote_args.* is deprecated")
-            shards = from_items(
-                [{TASK: cloudpickle.dumps(t)} for t in tasks], override_num_blocks=len(tasks)
-            )
-            scored = shards.map_batches(
-                ShardBatches,
-                fn_constructor_args=(self.worker_class, job_ref, max(1, int(opts.cpus_per_worker))),
-                batch_size=1,
-                batch_format="numpy",
-                compute=ActorPoolStrategy(
-                    size=self._worker_count(ray, len(tasks)),
-                    max_tasks_in_flight_per_actor=IN_FLIGHT_PER_WORKER,
-                ),
-                num_cpus=opts.cpus_per_worker,
-                num_gpus=opts.gpus_per_worker,
-                max_restarts=-1,
-                max_task_retries=opts.max_retries,
-            )
-        ctx = scored.context  # this dataset's own copy of the DataContext
-        ctx.enable_progress_bars = False
-        ctx.print_on_execution_start = False
-        ctx.enable_auto_log_stats = False
-        ctx.execution_no_progress_timeout_s = -1  # one shard may take longer than the default
-        return scored
+            with _data_context(DataContext.get_current()):
+                shards = from_items(
+                    [{TASK: cloudpickle.dumps(t)} for t in tasks], override_num_blocks=len(tasks)
+                )
+                return shards.map_batches(
+                    ShardBatches,
+                    fn_constructor_args=(self.worker_class, job_ref, threads),
+                    batch_size=1,
+                    batch_format="numpy",
+                    compute=ActorPoolStrategy(
+                        size=self._worker_count(ray, len(tasks)),
+                        max_tasks_in_flight_per_actor=IN_FLIGHT_PER_WORKER,
+                    ),
+                    num_cpus=opts.cpus_per_worker,
+                    num_gpus=opts.gpus_per_worker,
+                    max_restarts=-1,
+                    max_task_retries=opts.max_retries,
+                )
 
     def run(self, job: ScoringJob, tasks: Sequence[ShardTask]) -> Iterator[ShardResult]:
         """Score ``tasks``; yields each shard's result as it arrives."""
