@@ -18,9 +18,11 @@ processing on top of Ray tasks and actors):
 
 Images are read by the workers from their paths (shared storage on a cluster);
 only shard descriptions and results travel through Ray. Both are pickled into
-one binary column: a shard's result then reaches the driver whole, as the same
-Python objects a local run makes (floats bit for bit, no Arrow schema inferred
-from nested records whose columns may be all empty in one shard).
+one binary column: a shard's result (records, counts, per-metric timings) is a
+nested object, not a table row, and pickled it reaches the driver whole and as
+the same Python objects the local engine yields, with no second record codec
+and no Arrow schema to infer block by block (a shard's ``reason`` column, say,
+may be all empty).
 
 Fault tolerance is Ray's: an actor whose process dies is restarted
 (``max_restarts=-1``) and the shards it held are run again
