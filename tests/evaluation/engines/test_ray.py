@@ -23,6 +23,7 @@ from friqa.evaluation.manifest import Manifest
 from friqa.evaluation.sharded import score_sharded
 from friqa.evaluation.shards import PARTS_DIR, ShardTask, plan_shards
 from friqa.evaluation.synthetic import make_synthetic_dataset
+from friqa.exceptions import FriqaError
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs ray (pip install 'friqa[ray]')")
 from friqa.evaluation.engines.ray import RayEngine  # noqa: E402
@@ -216,3 +217,71 @@ def test_gpu_workers(synthetic: Manifest, local_scores: Path, tmp_path: Path) ->
     local = {(r.row, r.metric): r.score for r in read_scores(local_scores)}
     for r in read_scores(res.scores_path):
         assert r.score == pytest.approx(local[(r.row, r.metric)], rel=1e-4)
+
+
+def test_shards_go_through_a_ray_data_actor_pool(synthetic: Manifest, tmp_path: Path) -> None:
+    context = ray.data.DataContext.get_current()
+    bars = context.enable_progress_bars
+    engine = RayEngine(EngineOptions(**RAY))
+    res = score_sharded(synthetic, METRICS, tmp_path / "o", engine=engine, engine_options=RAY)
+    assert res.scored == 48
+    assert engine.stats is not None  # Ray Data's own statistics of the run
+    assert "MapBatches(ShardBatches): 4 tasks executed, 4 blocks produced" in engine.stats
+    # the run's datasets had Ray Data's bars off; the caller's context is as it was
+    assert ray.data.DataContext.get_current() is context and context.enable_progress_bars == bars
+
+
+class FailsOnShard2(ShardScorer):
+    """Raises a FriqaError on shard 2, as a worker that cannot find its weights would."""
+
+    def score(self, task: ShardTask) -> ShardResult:
+        if task.shard.index == 2:
+            raise FriqaError("no weights at /nowhere/vgg16.pth: set FRIQA_VGG16_WEIGHTS")
+        return super().score(task)
+
+
+def test_a_friqa_error_in_a_worker_reaches_the_driver_as_that_error(
+    synthetic: Manifest, tmp_path: Path
+) -> None:
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    engine = RayEngine(EngineOptions(**RAY), worker_class=FailsOnShard2)
+    with pytest.raises(FriqaError) as info:
+        score_sharded(synthetic, METRICS, tmp_path / "o", engine=engine, engine_options=RAY)
+    assert str(info.value) == "no weights at /nowhere/vgg16.pth: set FRIQA_VGG16_WEIGHTS"
+    parts = {p.stem for p in (tmp_path / "o" / PARTS_DIR).iterdir()}
+    assert plan_shards(synthetic, 6)[2].id not in parts
+
+
+class AlwaysDiesOnShard1(ShardScorer):
+    """Its process exits whenever it is given shard 1."""
+
+    def score(self, task: ShardTask) -> ShardResult:
+        if task.shard.index == 1:
+            os._exit(1)
+        return super().score(task)
+
+
+class Recording(RayEngine):
+    """The Ray engine, remembering the shards it handed to the driver."""
+
+    received: list[str]
+
+    def run(self, job: ScoringJob, tasks: Sequence[ShardTask]) -> Iterator[ShardResult]:
+        self.received = []
+        for result in super().run(job, tasks):
+            self.received.append(result.shard_id)
+            yield result
+
+
+def test_a_shard_that_keeps_killing_its_worker_stops_the_run_and_keeps_finished_shards(
+    synthetic: Manifest, tmp_path: Path
+) -> None:
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    options = {**RAY, "max_retries": 0}
+    engine = Recording(EngineOptions(**options), worker_class=AlwaysDiesOnShard1)
+    with pytest.raises(FriqaError, match="a Ray worker died on each of the 1 attempts") as info:
+        score_sharded(synthetic, METRICS, tmp_path / "o", engine=engine, engine_options=options)
+    assert "\n" not in str(info.value)
+    parts = {p.stem for p in (tmp_path / "o" / PARTS_DIR).iterdir()}
+    assert parts == set(engine.received)
+    assert plan_shards(synthetic, 6)[1].id not in parts

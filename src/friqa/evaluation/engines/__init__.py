@@ -8,9 +8,9 @@ as a part file, so results never depend on the engine.
 
 * ``"local"`` (:mod:`~friqa.evaluation.engines.local`): this process, one shard
   after another.
-* ``"ray"`` (:mod:`~friqa.evaluation.engines.ray`): Ray actors that build the
-  metrics once and score shards in parallel, on one machine or a cluster
-  (``pip install "friqa[ray]"``).
+* ``"ray"`` (:mod:`~friqa.evaluation.engines.ray`): a Ray Data pipeline whose
+  pool of actors build the metrics once and score shards in parallel, on one
+  machine or a cluster (``pip install "friqa[ray]"``).
 
 Both score a shard with the same :class:`~friqa.evaluation.engines.worker.ShardScorer`,
 so their per-image scores are bit-identical for the same device and precision.
