@@ -14,22 +14,29 @@ clear line on stderr and exit with status 2; nothing prints a traceback unless
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import friqa.cli as cli_package
 from friqa import __version__
 from friqa.cli._status import EXIT_USER_ERROR
 from friqa.exceptions import FriqaError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "entry"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every discovered sub-command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every discovered sub-command, or only ``command``'s.
+
+    Each command's module is imported to register it; ``command`` (a sub-command's
+    name) spares the others' imports when the command line names it.
+    """
     parser = argparse.ArgumentParser(
         prog="friqa",
         description="Training-free full-reference image quality assessment "
@@ -41,11 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
         if info.name.startswith("_") or info.name == "main":
             continue
+        if command is not None and info.name != command.replace("-", "_"):
+            continue
         module = importlib.import_module(f"{cli_package.__name__}.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
     return parser
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The sub-command the command line names, when it is one of the package's modules."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None:
+        return None
+    names = {m.name for m in pkgutil.iter_modules(cli_package.__path__)}
+    module = first.replace("-", "_")
+    return first if module in names and not module.startswith("_") and module != "main" else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_given == ["--version"]:  # without discovering (and importing) every command
         sys.stdout.write(f"friqa {__version__}\n")
         raise SystemExit(0)  # as argparse's version action does
-    parser = build_parser()
+    parser = build_parser(_named_command(args_given))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="friqa: %(message)s")
     if not getattr(args, "func", None):
@@ -73,5 +92,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> NoReturn:
+    """The ``friqa`` console script: :func:`main`, then a quick process exit.
+
+    After the command has returned (its files written and closed), the exit
+    handlers run as at a normal exit (Ray's shutdown, logging's flush, temporary
+    directories), the standard streams are flushed, and the process ends with
+    :func:`os._exit`, skipping the interpreter's teardown of torch and
+    matplotlib: 0.3-0.4 s of every command's wall time on a 2-core CPU, for
+    nothing the user can see. ``FRIQA_SLOW_EXIT=1`` keeps the normal exit.
+    """
+    status = main()
+    if os.environ.get("FRIQA_SLOW_EXIT") == "1":
+        sys.exit(status)
+    atexit._run_exitfuncs()  # what a normal exit runs before the teardown
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

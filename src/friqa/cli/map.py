@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from friqa.cli._common import (
@@ -63,12 +64,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to write: give -o PANEL.png and/or --npy ARRAYS.npz")
     if args.stride < 1:
         raise InputError(f"--stride must be >= 1, got {args.stride}")
-    figures = None
     if args.out:
-        from friqa.plotting import preload_figures, require_matplotlib
+        from friqa.plotting import require_matplotlib
 
         require_matplotlib("or write the arrays only (--npy, without -o)")  # before the work
-        figures = preload_figures()  # overlaps matplotlib's imports with the maps
     device = pick_device(args.device)
     memory_limit(args.memory_limit)  # a bad --memory-limit is a user error, before any work
     ref = load_image(args.ref).unsqueeze(0).to(device)
@@ -91,28 +90,34 @@ def run(args: argparse.Namespace) -> int:
     arrays = maps.arrays(0)
     score = float(arrays["score"])
     written = []
-    if args.npy:
-        path = Path(args.npy)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
-        written.append(str(path if path.suffix == ".npz" else path.with_name(path.name + ".npz")))
-    if args.out:
-        from friqa.plotting.maps import smic_panel
+    # The .npz is compressed on a second thread while the panel is drawn (zlib releases
+    # the interpreter lock); its errors are raised here as usual.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        saved = None
+        if args.npy:
+            path = Path(args.npy)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            saved = pool.submit(np.savez_compressed, path, **arrays)  # type: ignore[arg-type]
+            written.append(
+                str(path if path.suffix == ".npz" else path.with_name(path.name + ".npz"))
+            )
+        if args.out:
+            from friqa.plotting.maps import smic_panel
 
-        if figures is not None:
-            figures.join()
-
-        smic_panel(
-            arrays["ref"],
-            arrays["dist"],
-            arrays["distortion"],
-            arrays["attention"],
-            arrays["rectified"],
-            suptitle=f"{maps.metric} = {format_float(score, SCORE_FORMAT)}   (attention: stride "
-            f"{maps.stride}, {maps.patch_size}x{maps.patch_size} patches, min-max per stage)",
-            cmap=args.cmap,
-            path=args.out,
-        )
-        written.append(str(args.out))
+            smic_panel(
+                arrays["ref"],
+                arrays["dist"],
+                arrays["distortion"],
+                arrays["attention"],
+                arrays["rectified"],
+                suptitle=f"{maps.metric} = {format_float(score, SCORE_FORMAT)}   (attention: "
+                f"stride {maps.stride}, {maps.patch_size}x{maps.patch_size} patches, min-max "
+                "per stage)",
+                cmap=args.cmap,
+                path=args.out,
+            )
+            written.append(str(args.out))
+        if saved is not None:
+            saved.result()
     sys.stdout.write(f"{maps.metric}\t{format_float(score, SCORE_FORMAT)}\t{' '.join(written)}\n")
     return 0

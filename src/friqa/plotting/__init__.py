@@ -9,13 +9,11 @@ work starts (:func:`require_matplotlib`).
 
 from __future__ import annotations
 
-import importlib
-import threading
 from types import ModuleType
 
 from friqa.exceptions import FriqaError
 
-__all__ = ["INSTALL_MATPLOTLIB", "preload_figures", "require_matplotlib", "scatter_plot"]
+__all__ = ["INSTALL_MATPLOTLIB", "require_matplotlib", "scatter_plot"]
 
 #: The command that installs the figures' dependency.
 INSTALL_MATPLOTLIB = "pip install 'friqa[plot]' (or pip install 'matplotlib>=3.6')"
@@ -34,33 +32,6 @@ def require_matplotlib(
             + (f", {alternative}" if alternative else "")
         ) from exc
     return matplotlib
-
-
-#: What drawing a figure imports (matplotlib's object API on an Agg canvas).
-FIGURE_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_agg")
-
-
-def preload_figures() -> threading.Thread:
-    """Import matplotlib's figure modules in a background thread; join it before drawing.
-
-    About 0.4 s of imports that a command about to draw can overlap with its
-    computation (torch releases the interpreter lock in its kernels). Any import
-    error is raised again, as usual, by the drawing code's own import.
-
-    Example:
-        >>> preload_figures().join()
-    """
-
-    def load() -> None:
-        for name in FIGURE_MODULES:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                return
-
-    thread = threading.Thread(target=load, name="friqa-preload-figures", daemon=True)
-    thread.start()
-    return thread
 
 
 def __getattr__(name: str) -> object:
