@@ -205,3 +205,23 @@ def test_version_and_help_do_not_import_torch() -> None:
     assert len(seen) >= 2 + 7  # --version, --help and the sub-commands
     assert {"score", "evaluate", "list"} <= {argv[0] for argv, _ in seen}
     assert all(not heavy for _, heavy in seen), seen
+
+
+def test_console_entry_runs_exit_handlers_flushes_and_keeps_the_status(tmp_path: Path) -> None:
+    """entry() ends with os._exit: the exit handlers still run and the output is complete."""
+    marker = tmp_path / "atexit.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+        "from friqa.cli.main import entry\n"
+        "sys.stdout.write('x' * 100000)\n"  # buffered: lost unless flushed before os._exit
+        "sys.argv = ['friqa', 'list', '--family', 'bogus']\n"
+        "entry()\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2
+    assert res.stdout == "x" * 100000
+    assert res.stderr.strip().endswith(
+        "unknown family 'bogus'; the families are: base, deepssim, smic, smic-consistent"
+    )
+    assert marker.read_text() == "ran"
