@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,17 +108,9 @@ def test_reference_properties_small_cases() -> None:
     assert mic_reference(a, b) == pytest.approx(mic_reference(b, a), abs=1e-15)
 
 
-def _fixture(shared_dir: Path) -> dict[str, np.ndarray]:
-    path = shared_dir / "fixtures" / "mic_minepy.npz"
-    if not path.exists():
-        pytest.skip(f"needs {path}")
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
-
-
-def test_reference_reproduces_fixture_sample(shared_dir: Path) -> None:
+def test_reference_reproduces_fixture_sample(fixture_pairs: dict[str, np.ndarray]) -> None:
     """A sample of every kind of pair (the whole file takes ~2 s per 1,000 pairs)."""
-    fx = _fixture(shared_dir)
+    fx = fixture_pairs
     offsets = np.concatenate([[0], np.cumsum(fx["length"])])
     kinds = fx["kind"]
     chosen: list[int] = []
