@@ -215,7 +215,7 @@ class VGG16(nn.Module):
         in ``precision="bf16"`` (on a bfloat16 copy of the weights, made once), else
         ``x.dtype`` (CUDA's float16 runs under autocast instead)."""
         if x.dtype == torch.float32 and x.device.type == "cpu" and active_precision() != "fp32":
-            return torch.bfloat16
+            return autocast_dtype(x.device) or x.dtype
         return x.dtype
 
     def layers_for(self, dtype: torch.dtype) -> nn.Sequential:
@@ -274,8 +274,6 @@ class VGG16(nn.Module):
     def uses_channels_last(self, x: Tensor) -> bool:
         """Whether a pass on ``x`` runs in the ``channels_last`` memory format (always in
         reduced precision, where it is the fast layout)."""
-        if x.dtype == torch.bfloat16 and x.device.type == "cpu":
-            return True
         if x.device.type not in _CHANNELS_LAST_DEVICES or x.dtype not in _CHANNELS_LAST_DTYPES:
             return False
         return self.channels_last or active_precision() != "fp32"
