@@ -28,7 +28,14 @@ from friqa import __version__
 from friqa.cli._status import EXIT_USER_ERROR
 from friqa.exceptions import FriqaError
 
-__all__ = ["main", "build_parser", "entry"]
+__all__ = ["main", "build_parser", "command_modules", "entry"]
+
+
+def command_modules() -> list[str]:
+    """The modules of this package that are sub-commands (``import_dataset`` is
+    ``friqa import-dataset``), sorted."""
+    names = (m.name for m in pkgutil.iter_modules(cli_package.__path__))
+    return sorted(n for n in names if not n.startswith("_") and n != "main")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -45,12 +52,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"friqa {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name == "main":
+    for name in command_modules():
+        if command is not None and name != command.replace("-", "_"):
             continue
-        if command is not None and info.name != command.replace("-", "_"):
-            continue
-        module = importlib.import_module(f"{cli_package.__name__}.{info.name}")
+        module = importlib.import_module(f"{cli_package.__name__}.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
@@ -58,13 +63,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _named_command(argv: Sequence[str]) -> str | None:
-    """The sub-command the command line names, when it is one of the package's modules."""
+    """The sub-command the command line names, when it is one of :func:`command_modules`."""
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first is None:
+    if first is None or first.replace("-", "_") not in command_modules():
         return None
-    names = {m.name for m in pkgutil.iter_modules(cli_package.__path__)}
-    module = first.replace("-", "_")
-    return first if module in names and not module.startswith("_") and module != "main" else None
+    return first
 
 
 def main(argv: Sequence[str] | None = None) -> int:
