@@ -5,7 +5,7 @@ input's dtype, exactly as the reference code) or ``precision="bf16"``: its
 backbone passes then run in bfloat16 on the CPU (fast where the CPU has
 AVX512-BF16 or AMX) on a bfloat16 copy of the weights made once per backbone
 (:meth:`friqa.backbone.vgg16.VGG16.layers_for`; :func:`torch.autocast` would
-cast every weight again at each pass, which made it 1.5x slower), and under
+cast every weight again at each pass, which made DISTS about 1.5x slower), and under
 float16 :func:`torch.autocast` on CUDA, in the ``channels_last`` memory format;
 the features are handed back in the input's dtype, so everything after the
 backbone (normalisation, layer terms, MIC, Wasserstein distances) computes as
