@@ -42,6 +42,7 @@ def check_batch(
     channels: int | None = 3,
     min_size: int = 1,
     clamp: bool = False,
+    values: bool = True,
 ) -> Tensor:
     """Check that ``x`` is a ``(N, C, H, W)`` floating tensor of finite values in range.
 
@@ -54,6 +55,8 @@ def check_batch(
         min_size: smallest allowed height and width.
         clamp: clamp any finite value into ``[0, data_range]`` instead of refusing
             it (for network outputs; the gradient of a clamped value is zero).
+        values: False checks only the type, shape and dtype, not the values (for a
+            caller that checks them itself, such as :func:`friqa.ops.sse.checked_sse`).
 
     Returns:
         ``x``, unchanged when it lies in range, else clamped into it.
@@ -88,6 +91,8 @@ def check_batch(
             f"{name}: images must be at least {min_size}x{min_size} pixels, got "
             f"{x.shape[2]}x{x.shape[3]}"
         )
+    if not values:
+        return x
     with torch.no_grad():
         # One pass and one host sync: NaN propagates into both extremes and +-inf shows
         # up as an extreme, so finite extremes mean every value is finite.
@@ -116,6 +121,7 @@ def check_pair(
     aligned: bool = True,
     min_size: int = 1,
     clamp: bool = False,
+    values: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """Check a reference/distorted pair of batches.
 
@@ -127,6 +133,7 @@ def check_pair(
             only the batch size and channels must agree (DeepSSIM accepts different sizes).
         min_size: smallest allowed height and width.
         clamp: clamp out-of-range values instead of refusing them (see :func:`check_batch`).
+        values: False skips the check of the values (see :func:`check_batch`).
 
     Returns:
         ``(ref, dist)``, clamped into range where they were slightly (or, with ``clamp``,
@@ -135,8 +142,12 @@ def check_pair(
     Raises:
         InputError: naming which image is wrong and how.
     """
-    r = check_batch(ref, "ref", data_range=data_range, min_size=min_size, clamp=clamp)
-    d = check_batch(dist, "dist", data_range=data_range, min_size=min_size, clamp=clamp)
+    r = check_batch(
+        ref, "ref", data_range=data_range, min_size=min_size, clamp=clamp, values=values
+    )
+    d = check_batch(
+        dist, "dist", data_range=data_range, min_size=min_size, clamp=clamp, values=values
+    )
     if aligned and r.shape != d.shape:
         raise InputError(
             f"ref and dist must have the same shape for this metric (it compares aligned "

@@ -7,6 +7,7 @@ With a C compiler, ``mic`` uses the kernel by default, so the engine tests of
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 import friqa.mic.native as native
+import friqa.native
 from friqa.exceptions import InputError
 from friqa.mic import mic, mic_reference
 
@@ -117,16 +119,17 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_kernel_builds_into_the_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FRIQA_CACHE_DIR", str(tmp_path))
-    assert native.cache_dir() == tmp_path
-    monkeypatch.setattr(native, "_LOADED", [])
-    monkeypatch.setattr(native, "_compiler", lambda: None)
+    assert friqa.native.cache_dir() == tmp_path
+    friqa.native.forget_libraries()
+    monkeypatch.setattr(friqa.native, "compiler", lambda: None)
     assert native.kernel() is None  # no compiler: the torch path, no error
-    if native.shutil.which("cc") is None:
+    if shutil.which("cc") is None:
         return
-    monkeypatch.setattr(native, "_LOADED", [])
-    monkeypatch.setattr(native, "_compiler", lambda: "cc")
+    friqa.native.forget_libraries()
+    monkeypatch.setattr(friqa.native, "compiler", lambda: "cc")
     assert native.kernel() is not None
-    assert [p.suffix for p in tmp_path.iterdir()] == [".so"]  # no temporary left
+    assert [p.name.startswith("kernel-") and p.suffix for p in tmp_path.iterdir()] == [".so"]
+    friqa.native.forget_libraries()  # the next test loads the usual cache's build again
 
 
 @needs_kernel

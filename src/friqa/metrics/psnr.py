@@ -22,6 +22,8 @@ from friqa.metrics.base import EncodedRef, Family, Metric, MetricInfo, MetricRes
 from friqa.metrics.function_form import metric_function
 from friqa.metrics.registry import register_metric
 from friqa.ops.color import YChannel, check_sr_options, sr_prepare
+from friqa.ops.sse import checked_sse
+from friqa.validation import check_pair
 
 __all__ = ["PSNR", "psnr", "psnr_from_mse", "PSNR_INFO"]
 
@@ -48,6 +50,8 @@ def psnr_from_mse(mse: Tensor, data_range: float = 1.0) -> Tensor:
         >>> psnr_from_mse(torch.tensor([0.01, 0.0]))
         tensor([20., inf])
     """
+    if not (torch.is_grad_enabled() and mse.requires_grad):
+        return 10.0 * torch.log10(data_range**2 / mse)  # the same values; 1 / 0 gives inf
     positive = mse > 0
     safe = torch.where(positive, mse, torch.ones_like(mse))
     value = 10.0 * torch.log10(data_range**2 / safe)
@@ -94,6 +98,20 @@ class PSNR(Metric):
     def differentiable(self) -> bool:
         """False with ``y_channel="matlab"`` (its roundings have no gradient)."""
         return self.y_channel != "matlab"
+
+    def compute(
+        self, ref: Tensor, dist: Tensor, *, return_map: bool = False, clamp: bool = False
+    ) -> MetricResult:
+        """As :meth:`Metric.compute`; on float32 CPU batches without a gradient or a map,
+        the check and the squared error take one read of each image
+        (:func:`friqa.ops.sse.checked_sse`)."""
+        if not return_map and not self.y_channel and not self.crop_border:
+            r, d = check_pair(ref, dist, data_range=self.data_range, values=False)
+            sse = checked_sse(r, d, self.data_range, clamp=clamp)
+            if sse is not None:
+                mse = (sse / r[0].numel()).to(r.dtype)
+                return MetricResult(score=psnr_from_mse(mse, self.data_range), map=None)
+        return super().compute(ref, dist, return_map=return_map, clamp=clamp)
 
     def _encode_ref(self, ref: Tensor) -> Tensor:
         return sr_prepare(ref, self.data_range, self.y_channel, self.crop_border)

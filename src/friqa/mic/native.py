@@ -4,13 +4,12 @@ The torch engine runs a few hundred array operations per chunk, each of which
 reads and writes the whole chunk; on CPU a scalar loop over one pair at a time,
 whose data stay in the L1 cache, is several times faster. ``kernel.c`` is such
 a loop, plain C99 without Python or libm, written from
-:mod:`friqa.mic.reference`. It is compiled once per machine with the C
-compiler found on the ``PATH`` (``$CC``, else ``cc``, ``gcc`` or ``clang``) into
-``$FRIQA_CACHE_DIR`` (default ``$XDG_CACHE_HOME/friqa``, i.e.
-``~/.cache/friqa``) and loaded with :mod:`ctypes`, which releases the GIL
-during the call, so the engine's worker threads run it side by side. Without a
-compiler, with ``FRIQA_MIC_NATIVE=0`` or if the build fails, :func:`kernel`
-returns ``None`` and the engine uses its torch path: nothing is required.
+:mod:`friqa.mic.reference`. :func:`friqa.native.load_library` compiles it once per
+machine and loads it with :mod:`ctypes`, which releases the GIL during the call,
+so the engine's worker threads run it side by side. Without a compiler, with
+``FRIQA_MIC_NATIVE=0`` (or ``FRIQA_NATIVE=0``) or if the build fails,
+:func:`kernel` returns ``None`` and the engine uses its torch path: nothing is
+required.
 
 The kernel forms every score from the same float64 numbers as the torch path
 (the ``x ln x`` and logarithm tables are handed to it), so both give the
@@ -21,22 +20,14 @@ to the bit on the minepy fixture (``tests/mic/test_native.py``).
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
 from pathlib import Path
 
-__all__ = ["kernel", "NativeKernel", "cache_dir"]
+from friqa.native import load_library
 
-_SOURCE = Path(__file__).with_name("kernel.c")
-_FLAGS = ["-O3", "-std=c99", "-fPIC", "-shared", "-fno-fast-math", "-ffp-contract=off"]
-_LOCK = threading.Lock()
-_LOADED: list[NativeKernel | None] = []  # empty: not tried yet
+__all__ = ["kernel", "NativeKernel", "SOURCE"]
+
+#: The C source of the kernel.
+SOURCE = Path(__file__).with_name("kernel.c")
 
 
 class NativeKernel:
@@ -54,68 +45,19 @@ class NativeKernel:
         self._lib = lib  # keeps the library loaded
 
 
-def cache_dir() -> Path:
-    """Where the compiled kernel is kept: ``$FRIQA_CACHE_DIR`` or ``$XDG_CACHE_HOME/friqa``."""
-    env = os.environ.get("FRIQA_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "friqa"
-
-
-def _compiler() -> str | None:
-    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if name and shutil.which(name):
-            return name
-    return None
-
-
-def _build(cc: str) -> Path:
-    source = _SOURCE.read_bytes()
-    tag = hashlib.sha256(
-        b"\0".join(
-            [source, cc.encode(), " ".join(_FLAGS).encode(), platform.machine().encode()]
-            + [sys.platform.encode()]
-        )
-    ).hexdigest()[:16]
-    target = cache_dir() / f"mic_kernel-{tag}.so"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
-    os.close(fd)
-    try:
-        subprocess.run(
-            [cc, *_FLAGS, str(_SOURCE), "-o", tmp],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        os.replace(tmp, target)  # atomic: concurrent builders both end with a whole file
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+_KERNELS: dict[ctypes.CDLL, NativeKernel] = {}
 
 
 def kernel() -> NativeKernel | None:
     """The compiled kernel, built and loaded on the first call; ``None`` if unavailable.
 
-    Unavailable means ``FRIQA_MIC_NATIVE=0`` in the environment, no C compiler,
-    or a failed build or load; the result is remembered for the process.
+    Unavailable means ``FRIQA_MIC_NATIVE=0`` or ``FRIQA_NATIVE=0`` in the environment,
+    no C compiler, or a failed build or load (see :func:`friqa.native.load_library`).
     """
-    if os.environ.get("FRIQA_MIC_NATIVE", "1") == "0":
+    lib = load_library(SOURCE, "FRIQA_MIC_NATIVE")
+    if lib is None:
         return None
-    if _LOADED:
-        return _LOADED[0]
-    with _LOCK:
-        if not _LOADED:
-            loaded: NativeKernel | None = None
-            cc = _compiler()
-            if cc is not None:
-                try:
-                    loaded = NativeKernel(ctypes.CDLL(str(_build(cc))))
-                except (OSError, subprocess.SubprocessError, AttributeError):
-                    loaded = None
-            _LOADED.append(loaded)
-    return _LOADED[0]
+    found = _KERNELS.get(lib)
+    if found is None:
+        found = _KERNELS.setdefault(lib, NativeKernel(lib))
+    return found
