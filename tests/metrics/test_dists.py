@@ -164,6 +164,24 @@ def test_structure_texture_follow_the_definition() -> None:
     assert k1.shape == (2, 5, 1, 1)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_structure_texture_same_bits_with_and_without_a_gradient(dtype: torch.dtype) -> None:
+    """Without a gradient the terms reuse one scratch tensor; the values must not move."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(2, 64, 33, 47, generator=g).to(dtype)
+    y = 0.3 * x + 0.7 * torch.rand(2, 64, 33, 47, generator=g).to(dtype)
+    with torch.no_grad():
+        fast = dists_structure_texture(x, y)
+    with torch.enable_grad():
+        tracked = dists_structure_texture(x.clone().requires_grad_(), y)
+    for a, b in zip(fast, tracked, strict=True):
+        assert torch.equal(a, b.detach())
+    broadcast = dists_structure_texture(x[:1], y)  # shapes differ: the plain path
+    expanded = dists_structure_texture(x[:1].expand_as(y), y)
+    for a, b in zip(broadcast, expanded, strict=True):
+        assert torch.equal(a, b)
+
+
 def test_score_from_the_definition(metric: DISTS, vgg_weights_path: Path) -> None:
     """Score = 1 - sum alpha S1 - sum beta S2 over the six feature sets, in float64 NumPy."""
     ref, dist = random_images(1, 48, 64, seed=5), random_images(1, 48, 64, seed=6)

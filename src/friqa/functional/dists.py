@@ -124,9 +124,16 @@ def dists_structure_texture(
     mx = fx.mean(dims, keepdim=True)
     my = fy.mean(dims, keepdim=True)
     s1 = (2 * mx * my + c1) / (mx**2 + my**2 + c1)
-    vx = ((fx - mx) ** 2).mean(dims, keepdim=True)
-    vy = ((fy - my) ** 2).mean(dims, keepdim=True)
-    cxy = (fx * fy).mean(dims, keepdim=True) - mx * my
+    tracked = torch.is_grad_enabled() and (fx.requires_grad or fy.requires_grad)
+    if tracked or fx.shape != fy.shape or fx.dtype != fy.dtype:
+        vx = ((fx - mx) ** 2).mean(dims, keepdim=True)
+        vy = ((fy - my) ** 2).mean(dims, keepdim=True)
+        cxy = (fx * fy).mean(dims, keepdim=True) - mx * my
+    else:  # the same operations, in one scratch tensor instead of five new ones
+        scratch = fx - mx
+        vx = scratch.pow_(2).mean(dims, keepdim=True)
+        vy = torch.sub(fy, my, out=scratch).pow_(2).mean(dims, keepdim=True)
+        cxy = torch.mul(fx, fy, out=scratch).mean(dims, keepdim=True) - mx * my
     s2 = (2 * cxy + c2) / (vx + vy + c2)
     if not keepdim:
         s1, s2 = s1.squeeze(dims), s2.squeeze(dims)
