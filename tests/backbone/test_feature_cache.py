@@ -62,6 +62,22 @@ def test_unrecorded_shallow_tap_reruns_the_pass(vgg_weights_path: Path) -> None:
     assert cache.passes == 2
 
 
+def test_passed_tap_runs_again_from_the_deepest_record_before_it(vgg_weights_path: Path) -> None:
+    """A tap the pass went through without keeping it (DeepSSIM's relu5_1 after LPIPS'
+    relu5_3) is recomputed from the recorded output just before it, not by a new pass."""
+    net = get_vgg16(vgg_weights_path, "max")
+    x = _image(2)
+    want = _plain(net, x, ("conv1_1", "relu1_1", "pool2", "relu4_1", "relu5_1", "relu5_3"))
+    with feature_cache() as cache:
+        first = net(x, ("conv1_1", "relu5_3"))
+        conv1_1 = first["conv1_1"].clone()
+        got = net(x, ("conv1_1", "relu1_1", "pool2", "relu4_1", "relu5_1", "relu5_3"))
+    _same(got, want)
+    assert torch.equal(first["conv1_1"], conv1_1)  # the in-place ReLU after it ran on a copy
+    assert got["relu5_3"] is first["relu5_3"]
+    assert (cache.passes, cache.resumed, cache.hits) == (1, 1, 0)
+
+
 def test_other_pooling_shares_the_first_block(vgg_weights_path: Path) -> None:
     x = _image(2)
     max_net, l2_net = get_vgg16(vgg_weights_path, "max"), get_vgg16(vgg_weights_path, "l2")

@@ -200,6 +200,10 @@ class FeatureCache:
         self._entries.append(entry)
         need = max(indices, default=-1)
         missing = [i for i in indices if i not in entry.taps]
+        passed = [i for i in missing if i <= entry.depth]
+        from_tap = bool(passed) and self._from_tap(net, entry, passed, keep)
+        if from_tap:
+            missing = [i for i in indices if i not in entry.taps]
         if any(i <= entry.depth for i in missing):
             depth = max(entry.depth, need)
             record = {*entry.taps, *indices, *keep}
@@ -216,10 +220,31 @@ class FeatureCache:
             entry.h, new = net.run_layers(entry.h, entry.depth + 1, need, record)
             entry.taps.update(new)
             entry.depth = need
-        else:
+        elif not from_tap:
             self.hits += 1
         self._evict(keep=entry)
         return {i: entry.taps[i] for i in indices}
+
+    def _from_tap(
+        self, net: VGG16, entry: _Entry, passed: Sequence[int], keep: Collection[int]
+    ) -> bool:
+        """Record the layers ``passed`` (the pass went through them without keeping them)
+        by running again from the deepest recorded output before them; False if none.
+
+        The same layers run on the very tensor the pass gave them, so the outputs are
+        the pass's own. Not in a channels_last pass, whose records are copies.
+        """
+        if entry.key[2]:
+            return False
+        first = min(passed)
+        base = max((i for i in entry.taps if i < first), default=None)
+        if base is None:
+            return False
+        record = {*passed, *(i for i in keep if base < i <= max(passed) and i not in entry.taps)}
+        _, new = net.run_layers(entry.taps[base], base + 1, max(passed), record)
+        entry.taps.update(new)
+        self.resumed += 1
+        return True
 
     def _sibling_prefix(self, net: VGG16, key: tuple[Any, ...], x: Tensor) -> _Entry | None:
         """A new entry starting from the pooling-free layers of the other pooling's pass."""
