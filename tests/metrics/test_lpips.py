@@ -114,6 +114,15 @@ def test_matches_lpips_package_real(
     _compare_with_oracle(metric, oracle, ref, dist)
 
 
+def test_scaling_layer_is_imagenet_normalisation() -> None:
+    """friqa computes LPIPS' (2x - 1 - shift) / scale as the equal (x - mean) / std."""
+    from friqa.backbone import IMAGENET_MEAN, IMAGENET_STD
+    from friqa.functional.lpips import LPIPS_SCALE, LPIPS_SHIFT
+
+    assert [(1 + s) / 2 for s in LPIPS_SHIFT] == pytest.approx(IMAGENET_MEAN, rel=1e-15)
+    assert [s / 2 for s in LPIPS_SCALE] == pytest.approx(IMAGENET_STD, rel=1e-15)
+
+
 def test_shipped_weights_are_the_packages_file() -> None:
     original = _lpips_package_file().read_bytes()
     assert len(original) == 7289

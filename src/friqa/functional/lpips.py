@@ -29,7 +29,6 @@ __all__ = [
     "LPIPS_MIN_SIZE",
     "LPIPS_WEIGHTS_FILE",
     "lpips_linear_weights",
-    "lpips_scale_input",
     "normalize_channels",
     "lpips_features",
     "apply_lpips_linear",
@@ -41,7 +40,11 @@ __all__ = [
 LPIPS_LAYERS: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 #: Channels of those taps.
 LPIPS_CHANNELS: tuple[int, ...] = (64, 128, 256, 512, 512)
-#: LPIPS' scaling layer, applied to inputs in [-1, 1]: ``(v - shift) / scale``.
+#: LPIPS' scaling layer, applied to inputs in [-1, 1]: ``(v - shift) / scale``. On
+#: ``v = 2 x - 1`` it is ImageNet normalisation of ``x``
+#: (:data:`friqa.backbone.IMAGENET_MEAN` ``= (1 + shift) / 2``,
+#: :data:`~friqa.backbone.IMAGENET_STD` ``= scale / 2``), which is how
+#: :func:`lpips_features` computes it.
 LPIPS_SHIFT: tuple[float, float, float] = (-0.030, -0.088, -0.188)
 LPIPS_SCALE: tuple[float, float, float] = (0.458, 0.448, 0.450)
 #: Added to the channel norm before dividing (as ``lpips.normalize_tensor``).
@@ -78,13 +81,6 @@ def lpips_linear_weights(
     return out
 
 
-def lpips_scale_input(x: Tensor) -> Tensor:
-    """Images in [0, 1] -> [-1, 1] -> LPIPS' scaling layer ``(v - shift) / scale``."""
-    shift = torch.tensor(LPIPS_SHIFT, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    scale = torch.tensor(LPIPS_SCALE, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    return (2 * x - 1 - shift) / scale
-
-
 def normalize_channels(f: Tensor, eps: float = LPIPS_EPS) -> Tensor:
     """``f / (||f||_2 over channels + eps)`` at every position (LPIPS' normalisation).
 
@@ -113,8 +109,9 @@ def lpips_features(
         x: images in [0, 1].
         weights: VGG16 weights (see :func:`friqa.backbone.get_vgg16`).
         layers: VGG16 taps (max pooling); LPIPS uses :data:`LPIPS_LAYERS`.
-        scale_input: apply :func:`lpips_scale_input` first (LPIPS does; the SMIC
-            reference's LPIPS variant feeds [0, 1] images directly).
+        scale_input: apply LPIPS' scaling layer first, computed as the equal ImageNet
+            normalisation (LPIPS does; the SMIC reference's LPIPS variant feeds
+            [0, 1] images directly).
         unit_normalize: apply :func:`normalize_channels` (LPIPS does; the SMIC
             reference's variant does not).
 
@@ -122,8 +119,7 @@ def lpips_features(
         a dict tap name -> ``(N, C, h, w)`` tensor.
     """
     net = get_vgg16(weights, "max", device=x.device, dtype=x.dtype)
-    h = lpips_scale_input(x) if scale_input else x
-    feats = net(h, tuple(layers), normalize=False)
+    feats = net(x, tuple(layers), normalize=scale_input)
     if unit_normalize:
         feats = {k: normalize_channels(v) for k, v in feats.items()}
     return feats

@@ -10,7 +10,12 @@ What is computed, for a reference ``x`` and a distorted ``y`` in [0, 1]:
 
 1. map to [-1, 1] (``2 x - 1``), then LPIPS' scaling layer
    ``(v - shift) / scale`` with ``shift = (-0.030, -0.088, -0.188)`` and
-   ``scale = (0.458, 0.448, 0.450)`` (no ImageNet mean/std);
+   ``scale = (0.458, 0.448, 0.450)``. This is ImageNet normalisation
+   ``(x - mean) / std`` exactly: ``(1 + shift) / 2 = (0.485, 0.456, 0.406)`` and
+   ``scale / 2 = (0.229, 0.224, 0.225)``. friqa computes it in that form, so that
+   LPIPS shares its VGG16 pass with DeepSSIM and its first block with DISTS
+   (:class:`friqa.MetricSet`); the float32 input then differs from the package's
+   by rounding (scores by 1e-7 relative at most on the shared kadid pairs);
 2. VGG16 with max pooling, features at relu1_2, relu2_2, relu3_3, relu4_3, relu5_3;
 3. each feature vector divided by its channel norm plus ``eps = 1e-10``;
 4. squared difference, weighted over channels by the learned non-negative v0.1
