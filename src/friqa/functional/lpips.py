@@ -88,11 +88,14 @@ def normalize_channels(f: Tensor, eps: float = LPIPS_EPS) -> Tensor:
     is exactly zero (there the value is 0, as in the reference, and so is the
     gradient of the norm); elsewhere it is the plain square root.
     """
-    sq = (f * f).sum(dim=1, keepdim=True)
+    squares = f * f
+    sq = squares.sum(dim=1, keepdim=True)
     positive = sq > 0
     safe = torch.where(positive, sq, torch.ones_like(sq))
     norm = torch.where(positive, safe.sqrt(), torch.zeros_like(sq))
-    return f / (norm + eps)
+    if torch.is_grad_enabled() and f.requires_grad:
+        return f / (norm + eps)
+    return torch.div(f, norm + eps, out=squares)  # the same division, into the spare buffer
 
 
 def lpips_features(
@@ -151,9 +154,17 @@ def lpips_layer_maps(
     Their spatial means, summed over layers, are the LPIPS score.
     """
     return {
-        k: apply_lpips_linear((feats_ref[k] - feats_dist[k]) ** 2, linear_weights[k])
+        k: apply_lpips_linear(_squared_difference(feats_ref[k], feats_dist[k]), linear_weights[k])
         for k in layers
     }
+
+
+def _squared_difference(a: Tensor, b: Tensor) -> Tensor:
+    """``(a - b) ** 2``; squared in place when no gradient is tracked (the same values)."""
+    diff = a - b
+    if torch.is_grad_enabled() and diff.requires_grad:
+        return diff**2
+    return diff.pow_(2)
 
 
 def lpips_spatial_map(layer_maps: Mapping[str, Tensor], size: tuple[int, int]) -> Tensor:
