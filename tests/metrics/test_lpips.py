@@ -123,6 +123,32 @@ def test_scaling_layer_is_imagenet_normalisation() -> None:
     assert [s / 2 for s in LPIPS_SCALE] == pytest.approx(IMAGENET_STD, rel=1e-15)
 
 
+def test_kernels_same_bits_with_and_without_a_gradient() -> None:
+    """Without a gradient the kernels reuse their buffers; the values must not move."""
+    from friqa.functional.lpips import lpips_layer_maps, lpips_linear_weights, normalize_channels
+
+    g = torch.Generator().manual_seed(6)
+    fr = {"relu1_2": torch.rand(2, 64, 20, 24, generator=g)}
+    fd = {"relu1_2": torch.rand(2, 64, 20, 24, generator=g)}
+    fr["relu1_2"][0, :, 3, 4] = 0.0  # a zero feature vector
+    weights = lpips_linear_weights()
+    with torch.no_grad():
+        fast = lpips_layer_maps(
+            {"relu1_2": normalize_channels(fr["relu1_2"])},
+            {"relu1_2": normalize_channels(fd["relu1_2"])},
+            weights,
+            ["relu1_2"],
+        )["relu1_2"]
+    with torch.enable_grad():
+        tracked = lpips_layer_maps(
+            {"relu1_2": normalize_channels(fr["relu1_2"].clone().requires_grad_())},
+            {"relu1_2": normalize_channels(fd["relu1_2"])},
+            weights,
+            ["relu1_2"],
+        )["relu1_2"]
+    assert torch.equal(fast, tracked.detach())
+
+
 def test_shipped_weights_are_the_packages_file() -> None:
     original = _lpips_package_file().read_bytes()
     assert len(original) == 7289
