@@ -88,9 +88,8 @@ def load_library(source: Path, switch: str | None = None) -> ctypes.CDLL | None:
     if environ.get("FRIQA_NATIVE") == "0" or (switch is not None and environ.get(switch) == "0"):
         return None
     key = str(source)
-    found = _LOADED.get(key, _LOADED)
-    if found is not _LOADED:
-        return found  # type: ignore[return-value]
+    if key in _LOADED:
+        return _LOADED[key]
     with _LOCK:
         if key not in _LOADED:
             loaded: ctypes.CDLL | None = None
