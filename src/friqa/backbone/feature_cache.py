@@ -15,8 +15,9 @@ image. Inside ``with feature_cache():`` every :meth:`VGG16.forward
 * a hit hands back the recorded layer outputs; a request for deeper taps resumes
   the pass from the last layer output it kept (:meth:`VGG16.run_layers
   <friqa.backbone.vgg16.VGG16.run_layers>`); a request for a shallower tap that
-  was not recorded runs the pass again from the input. A pass records the taps
-  asked for plus LPIPS'/DISTS' five taps, so the usual requests never re-run;
+  was not recorded runs the layers again from the deepest recorded output before
+  it (from the input if there is none). A pass records the taps asked for plus
+  LPIPS'/DISTS' five taps, so the usual requests never re-run;
 * a pass of the *other* pooling on the same input (same weights) starts from the
   recorded ``relu1_2``: the layers before the first pooling do not depend on it
   (DISTS and DeepSSIM share their full-resolution ``conv1_x``, and so do
@@ -150,7 +151,8 @@ class FeatureCache:
 
     Attributes:
         passes: layer runs started from an input (cache misses and re-runs).
-        resumed: passes continued to deeper layers.
+        resumed: layer runs started from a recorded layer output (deeper taps, or
+            taps a pass went through without keeping).
         hits: requests answered from recorded features alone.
     """
 
@@ -199,52 +201,48 @@ class FeatureCache:
             self._entries.remove(entry)
         self._entries.append(entry)
         need = max(indices, default=-1)
-        missing = [i for i in indices if i not in entry.taps]
-        passed = [i for i in missing if i <= entry.depth]
-        from_tap = bool(passed) and self._from_tap(net, entry, passed, keep)
-        if from_tap:
-            missing = [i for i in indices if i not in entry.taps]
-        if any(i <= entry.depth for i in missing):
-            depth = max(entry.depth, need)
-            record = {*entry.taps, *indices, *keep}
-            h0 = net.prepare_input(x, normalize=normalize)
-            entry.h, entry.taps = net.run_layers(h0, 0, depth, record)
-            entry.depth = depth
-            self.passes += 1
-        elif missing:
+        passed = [i for i in indices if i not in entry.taps and i <= entry.depth]
+        if passed:
+            self._record_passed(net, entry, passed, normalize, keep)
+        if need > entry.depth:
             if entry.depth >= 0:
                 self.resumed += 1
             else:
                 self.passes += 1
-            record = {*missing, *keep}
+            record = {*indices, *keep}
             entry.h, new = net.run_layers(entry.h, entry.depth + 1, need, record)
             entry.taps.update(new)
             entry.depth = need
-        elif not from_tap:
+        elif not passed:
             self.hits += 1
         self._evict(keep=entry)
         return {i: entry.taps[i] for i in indices}
 
-    def _from_tap(
-        self, net: VGG16, entry: _Entry, passed: Sequence[int], keep: Collection[int]
-    ) -> bool:
-        """Record the layers ``passed`` (the pass went through them without keeping them)
-        by running again from the deepest recorded output before them; False if none.
+    def _record_passed(
+        self,
+        net: VGG16,
+        entry: _Entry,
+        passed: Sequence[int],
+        normalize: bool,
+        keep: Collection[int],
+    ) -> None:
+        """Record the layers ``passed``, which the pass went through without keeping them.
 
-        The same layers run on the very tensor the pass gave them, so the outputs are
-        the pass's own. Not in a channels_last pass, whose records are copies.
+        They run again from the deepest recorded output before them: the same layers on
+        the very tensor the pass gave them, so the outputs are the pass's own. With no
+        such output, or in a channels_last pass (whose records are copies), they run
+        again from the input.
         """
-        if entry.key[2]:
-            return False
-        first = min(passed)
-        base = max((i for i in entry.taps if i < first), default=None)
-        if base is None:
-            return False
-        record = {*passed, *(i for i in keep if base < i <= max(passed) and i not in entry.taps)}
-        _, new = net.run_layers(entry.taps[base], base + 1, max(passed), record)
-        entry.taps.update(new)
-        self.resumed += 1
-        return True
+        first, last = min(passed), max(passed)
+        base = -1 if entry.key[2] else max((i for i in entry.taps if i < first), default=-1)
+        if base < 0:
+            h = net.prepare_input(entry.x, normalize=normalize)
+            self.passes += 1
+        else:
+            h = entry.taps[base]
+            self.resumed += 1
+        record = {i for i in (*passed, *keep) if base < i <= last and i not in entry.taps}
+        entry.taps.update(net.run_layers(h, base + 1, last, record)[1])
 
     def _sibling_prefix(self, net: VGG16, key: tuple[Any, ...], x: Tensor) -> _Entry | None:
         """A new entry starting from the pooling-free layers of the other pooling's pass."""
