@@ -23,9 +23,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
-__all__ = ["FLAGS", "cache_dir", "compiler", "load_library", "forget_libraries"]
+T = TypeVar("T")
+
+__all__ = ["FLAGS", "cache_dir", "compiler", "load_library", "load_kernel", "forget_libraries"]
 
 #: Compiler flags of every kernel: no fast-math and no fused multiply-add, so the C
 #: arithmetic rounds as the scalar float code it is written as.
@@ -33,6 +37,7 @@ FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-fno-fast-math", "-ffp-contract
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, ctypes.CDLL | None] = {}
+_BOUND: dict[tuple[ctypes.CDLL, Callable[[ctypes.CDLL], Any]], Any] = {}
 
 
 def cache_dir() -> Path:
@@ -103,7 +108,25 @@ def load_library(source: Path, switch: str | None = None) -> ctypes.CDLL | None:
     return _LOADED[key]
 
 
+def load_kernel(
+    source: Path, bind: Callable[[ctypes.CDLL], T], switch: str | None = None
+) -> T | None:
+    """``bind(library)`` for the compiled ``source`` (its functions with their ctypes
+    signatures), made once per loaded library; ``None`` if unavailable (see
+    :func:`load_library`)."""
+    lib = load_library(source, switch)
+    if lib is None:
+        return None
+    key = (lib, bind)
+    if key not in _BOUND:
+        with _LOCK:
+            if key not in _BOUND:
+                _BOUND[key] = bind(lib)
+    return cast(T, _BOUND[key])
+
+
 def forget_libraries() -> None:
     """Forget which kernels were loaded, so the next :func:`load_library` tries again."""
     with _LOCK:
         _LOADED.clear()
+        _BOUND.clear()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
-from friqa.native import load_library
+from friqa.native import load_kernel
 
 __all__ = ["kernel", "NativeKernel", "SOURCE"]
 
@@ -45,19 +45,10 @@ class NativeKernel:
         self._lib = lib  # keeps the library loaded
 
 
-_KERNELS: dict[ctypes.CDLL, NativeKernel] = {}
-
-
 def kernel() -> NativeKernel | None:
     """The compiled kernel, built and loaded on the first call; ``None`` if unavailable.
 
     Unavailable means ``FRIQA_MIC_NATIVE=0`` or ``FRIQA_NATIVE=0`` in the environment,
     no C compiler, or a failed build or load (see :func:`friqa.native.load_library`).
     """
-    lib = load_library(SOURCE, "FRIQA_MIC_NATIVE")
-    if lib is None:
-        return None
-    found = _KERNELS.get(lib)
-    if found is None:
-        found = _KERNELS.setdefault(lib, NativeKernel(lib))
-    return found
+    return load_kernel(SOURCE, NativeKernel, "FRIQA_MIC_NATIVE")

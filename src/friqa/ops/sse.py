@@ -3,7 +3,7 @@
 PSNR's arithmetic is one read of each image, but in torch the range check of
 :func:`friqa.validation.check_pair` costs a pass per tensor and the difference and
 its square are written to memory before being summed. :func:`checked_sse` runs
-the compiled loop ``sse.c`` (built by :func:`friqa.native.load_library`) that
+the compiled loop ``sse.c`` (built by :func:`friqa.native.load_kernel`) that
 checks and sums in one read, without temporaries. It covers the common case
 (float32 CPU tensors of one layout, no gradient) and returns ``None`` otherwise,
 and when an input fails the check: the caller then runs its torch path, whose
@@ -22,11 +22,12 @@ import sys
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import Tensor
 
-from friqa.native import load_library
+from friqa.native import load_kernel
 from friqa.validation import RANGE_TOLERANCE
 
 __all__ = ["checked_sse", "SOURCE"]
@@ -34,21 +35,14 @@ __all__ = ["checked_sse", "SOURCE"]
 #: The C source of the kernel.
 SOURCE = Path(__file__).with_name("sse.c")
 _FLOAT_MAX = 3.4028234663852886e38
-_FUNCTIONS: dict[ctypes.CDLL, Callable[..., int]] = {}
 
 
-def _function() -> Callable[..., int] | None:
-    lib = load_library(SOURCE)
-    if lib is None:
-        return None
-    fn = _FUNCTIONS.get(lib)
-    if fn is None:
-        fn = lib.friqa_sse_batch
-        ptr, i64, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float
-        fn.argtypes = [ptr, ptr, i64, i64, f32, f32, f32, ptr]
-        fn.restype = ctypes.c_int
-        _FUNCTIONS[lib] = fn
-    return fn
+def _bind(lib: ctypes.CDLL) -> Callable[..., int]:
+    fn = lib.friqa_sse_batch
+    ptr, i64, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float
+    fn.argtypes = [ptr, ptr, i64, i64, f32, f32, f32, ptr]
+    fn.restype = ctypes.c_int
+    return cast(Callable[..., int], fn)
 
 
 def _inner_float32(value: float, towards: float) -> float:
@@ -102,7 +96,7 @@ def checked_sse(
         or sys.byteorder != "little"
     ):
         return None
-    fn = _function()
+    fn = load_kernel(SOURCE, _bind)
     if fn is None:
         return None
     lo, hi = _bounds(data_range, clamp)
