@@ -29,6 +29,15 @@ static inline float clamp_to(float x, float top) {
     return x < top ? x : top;
 }
 
+/* (clamp(x) - clamp(y))^2 in float; clears *ok_x / *ok_y if x / y is outside [lo, hi]. */
+static inline float checked_square(float x, float y, float lo, float hi, float top, int *ok_x,
+                                   int *ok_y) {
+    *ok_x &= (x >= lo) & (x <= hi);
+    *ok_y &= (y >= lo) & (y <= hi);
+    float d = clamp_to(x, top) - clamp_to(y, top);
+    return d * d;
+}
+
 /* Sum of squares of one image into *out; returns bit 0 if a has a value outside
  * [lo, hi] (NaN included), bit 1 if b has. */
 FRIQA_CLONES
@@ -44,26 +53,16 @@ static int image_sse(const float *a, const float *b, int64_t count, float lo, fl
     for (; i + BLOCK <= count; i += BLOCK) {
         float acc[LANES] = {0.0f};
         for (int64_t j = i; j < i + BLOCK; j += LANES) {
-            for (int k = 0; k < LANES; k++) {
-                float x = a[j + k], y = b[j + k];
-                ok_a[k] &= (x >= lo) & (x <= hi);
-                ok_b[k] &= (y >= lo) & (y <= hi);
-                float d = clamp_to(x, top) - clamp_to(y, top);
-                acc[k] += d * d;
-            }
+            for (int k = 0; k < LANES; k++)
+                acc[k] += checked_square(a[j + k], b[j + k], lo, hi, top, &ok_a[k], &ok_b[k]);
         }
         double block = 0.0;
         for (int k = 0; k < LANES; k++) block += acc[k];
         total += block;
     }
     int good_a = 1, good_b = 1;
-    for (; i < count; i++) {
-        float x = a[i], y = b[i];
-        good_a &= (x >= lo) & (x <= hi);
-        good_b &= (y >= lo) & (y <= hi);
-        float d = clamp_to(x, top) - clamp_to(y, top);
-        total += (double)(d * d);
-    }
+    for (; i < count; i++)
+        total += (double)checked_square(a[i], b[i], lo, hi, top, &good_a, &good_b);
     for (int k = 0; k < LANES; k++) {
         good_a &= ok_a[k];
         good_b &= ok_b[k];
