@@ -15,7 +15,7 @@ from torch import Tensor
 
 from friqa.exceptions import InputError
 
-__all__ = ["check_batch", "check_pair", "check_data_range", "RANGE_TOLERANCE"]
+__all__ = ["check_batch", "check_pair", "check_data_range", "value_range", "RANGE_TOLERANCE"]
 
 #: Values may exceed ``[0, data_range]`` by this fraction of ``data_range`` (round-off,
 #: a network output overshooting slightly); such values are clamped into the range.
@@ -32,6 +32,23 @@ def check_data_range(data_range: float) -> float:
     if not (value > 0 and value < float("inf")):
         raise InputError(f"data_range must be a positive finite number, got {data_range!r}")
     return value
+
+
+def value_range(x: Tensor) -> tuple[float, float]:
+    """``(min, max)`` of ``x`` in one pass and one host sync.
+
+    NaN propagates into both and +-inf is an extreme, so both are finite exactly when
+    every value is.
+
+    Example:
+        >>> value_range(torch.tensor([0.5, -2.0]))
+        (-2.0, 0.5)
+        >>> [math.isfinite(v) for v in value_range(torch.tensor([0.5, float("nan")]))]
+        [False, False]
+    """
+    with torch.no_grad():
+        lo, hi = torch.stack(torch.aminmax(x)).tolist()
+    return lo, hi
 
 
 def check_batch(
@@ -93,10 +110,7 @@ def check_batch(
         )
     if not values:
         return x
-    with torch.no_grad():
-        # One pass and one host sync: NaN propagates into both extremes and +-inf shows
-        # up as an extreme, so finite extremes mean every value is finite.
-        lo, hi = torch.stack(torch.aminmax(x)).tolist()
+    lo, hi = value_range(x)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         with torch.no_grad():
             bad = int((~torch.isfinite(x)).sum())
